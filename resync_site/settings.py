@@ -1,0 +1,308 @@
+"""Django settings for Resync.
+
+Everything that differs between machines comes from the environment (or a `.env` file beside
+`manage.py`); see `.env.example` for the full list. Sections follow Django's settings reference:
+https://docs.djangoproject.com/en/5.2/ref/settings/
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# --- Core -----------------------------------------------------------------------------------------
+DEBUG = env.bool("DEBUG", default=False)
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off (set DEBUG=1 for a development default)."
+        )
+    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "shipments",
+    "tracking",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "resync_site.urls"
+WSGI_APPLICATION = "resync_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/databases/#sqlite-notes
+SQLITE_OPTIONS = {
+    # Web and workers write at once: WAL lets readers go on while one writer writes, IMMEDIATE
+    # takes the write lock at BEGIN (no deadlock-prone lock upgrades), the timeout waits for it.
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+
+
+def database_from_url(url: str) -> dict:
+    """One database config from a URL; every SQLite database gets the same concurrency options."""
+    config = environ.Env.db_url_config(url)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config.setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
+        # Tests run a real Celery worker in another process: the test database must be a file.
+        name = str(config["NAME"])
+        if name and name != ":memory:":
+            config["TEST"] = {"NAME": str(Path(name).with_name("test_" + Path(name).name))}
+    else:
+        config.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+        config.setdefault("CONN_HEALTH_CHECKS", True)
+    return config
+
+
+DATABASES = {
+    "default": database_from_url(
+        env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis, cache and Celery ----------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Seconds; every Redis call from a request gives up quickly instead of hanging the page.
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "resync-cache",
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+            "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        },
+    }
+}
+
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html (CELERY_ namespace)
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True  # progress lives in database rows, not in a result backend
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=120)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=100)
+CELERY_TASK_DEFAULT_QUEUE = "bulk"
+CELERY_TASK_CREATE_MISSING_QUEUES = False
+# The longest retry countdown is CARRIER_MAX_RETRY_DELAY; unacked messages come back only after
+# this, so a long countdown is never delivered twice.
+CARRIER_MAX_RETRY_DELAY = env.int("CARRIER_MAX_RETRY_DELAY", default=900)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 2 * 3600,
+    "socket_timeout": 2,
+    "socket_connect_timeout": 2,
+    "socket_keepalive": True,
+    "health_check_interval": 25,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Enqueuing from a web request must not hang when Redis is down: one quick retry, then fail.
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_SEND_TASK_EVENTS = False
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME",
+    default=str(BASE_DIR / "var" / "celerybeat-schedule"),
+)
+
+# --- Product rules --------------------------------------------------------------------------------
+SHIPMENT_RESYNC_COOLDOWN_SECONDS = env.int("SHIPMENT_RESYNC_COOLDOWN_SECONDS", default=300)
+STORE_BULK_RESYNC_COOLDOWN_SECONDS = env.int("STORE_BULK_RESYNC_COOLDOWN_SECONDS", default=3600)
+SYNC_RUN_STALL_SECONDS = env.int("SYNC_RUN_STALL_SECONDS", default=300)
+# Seconds a bulk run may hold its "in progress" lock before it is considered abandoned.
+SYNC_RUN_LOCK_SECONDS = env.int("SYNC_RUN_LOCK_SECONDS", default=4 * 3600)
+SCHEDULED_SYNC_INTERVAL_SECONDS = env.int("SCHEDULED_SYNC_INTERVAL_SECONDS", default=300)
+RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=60)
+
+# --- Carriers (SPEC §5) ---------------------------------------------------------------------------
+CARRIER_SANDBOX_URL = env.str("CARRIER_SANDBOX_URL", default="")
+CARRIER_CONNECT_TIMEOUT = env.float("CARRIER_CONNECT_TIMEOUT", default=3.05)
+CARRIER_READ_TIMEOUT = env.float("CARRIER_READ_TIMEOUT", default=10.0)
+CARRIER_MAX_RETRIES = env.int("CARRIER_MAX_RETRIES", default=5)
+CARRIER_CODES = ("dhl", "ups", "fedex", "usps", "17track", "aftership", "sandbox")
+_CARRIER_ENV = {
+    "dhl": "DHL",
+    "ups": "UPS",
+    "fedex": "FEDEX",
+    "usps": "USPS",
+    "17track": "SEVENTEENTRACK",
+    "aftership": "AFTERSHIP",
+    "sandbox": "SANDBOX",
+}
+# Base URL override per carrier: "" means the carrier's real API (or the sandbox, when
+# CARRIER_SANDBOX_URL is set). Rate limits are requests per second across all processes.
+CARRIER_API_BASE_URLS = {
+    code: env.str(f"{name}_API_BASE_URL", default="") for code, name in _CARRIER_ENV.items()
+}
+CARRIER_RATE_LIMITS = {
+    code: env.float(f"{name}_RATE_LIMIT", default=default)
+    for (code, name), default in zip(
+        _CARRIER_ENV.items(), (1.0, 10.0, 140.0, 10.0, 3.0, 10.0, 500.0), strict=True
+    )
+}
+CARRIER_CREDENTIALS = {
+    "dhl": {"api_key": env.str("DHL_API_KEY", default="")},
+    "ups": {
+        "client_id": env.str("UPS_CLIENT_ID", default=""),
+        "client_secret": env.str("UPS_CLIENT_SECRET", default=""),
+    },
+    "fedex": {
+        "client_id": env.str("FEDEX_CLIENT_ID", default=""),
+        "client_secret": env.str("FEDEX_CLIENT_SECRET", default=""),
+    },
+    "usps": {
+        "client_id": env.str("USPS_CLIENT_ID", default=""),
+        "client_secret": env.str("USPS_CLIENT_SECRET", default=""),
+    },
+    "17track": {"api_key": env.str("SEVENTEENTRACK_API_KEY", default="")},
+    "aftership": {"api_key": env.str("AFTERSHIP_API_KEY", default="")},
+    "sandbox": {},
+}
+
+# --- Auth -----------------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "shipments:list"
+LOGOUT_REDIRECT_URL = "login"
+
+# --- Abuse limits on public endpoints (django-ratelimit) ------------------------------------------
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+TRACK_LOOKUP_RATE_PER_IP = env.str("TRACK_LOOKUP_RATE_PER_IP", default="20/m")
+TRACK_LOOKUP_RATE_PER_ORDER = env.str("TRACK_LOOKUP_RATE_PER_ORDER", default="10/m")
+TRACK_RESYNC_RATE_PER_IP = env.str("TRACK_RESYNC_RATE_PER_IP", default="30/h")
+TRACK_FRAME_ANCESTORS = env.list("TRACK_FRAME_ANCESTORS", default=[])
+
+# --- Internationalisation -------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ---------------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": env.str(
+            "STATICFILES_BACKEND",
+            default=(
+                "django.contrib.staticfiles.storage.StaticFilesStorage"
+                if DEBUG
+                else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            ),
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
+
+# --- Security (`manage.py check --deploy` is clean with DEBUG off) --------------------------------
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env.bool("USE_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Logging: one format for web and workers, to stderr, with store/shipment/run ids ---
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"context": {"()": "resync_site.logging.ContextFilter"}},
+    "formatters": {
+        "standard": {
+            "format": "%(asctime)s %(levelname)s %(process)d %(name)s [%(context)s] %(message)s",
+        }
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": "standard",
+            "filters": ["context"],
+        }
+    },
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "celery": {"level": LOG_LEVEL},
+    },
+}

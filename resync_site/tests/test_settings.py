@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _django_setup(**env_overrides: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); print('started')"],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "resync_site.settings"},  # not the test defaults
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_refuses_to_start_without_secret_key_when_debug_is_off():
+    result = _django_setup(DEBUG="0")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_starts_with_a_secret_key_or_in_debug():
+    assert _django_setup(DEBUG="0", SECRET_KEY="x" * 50).stdout.strip() == "started"
+    assert _django_setup(DEBUG="1").stdout.strip() == "started"
+
+
+def test_every_sqlite_database_gets_the_concurrency_options():
+    from resync_site.settings import database_from_url
+
+    for url in ("sqlite:////tmp/a.sqlite3", "sqlite:////tmp/other/b.db"):
+        config = database_from_url(url)
+        assert config["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+        assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]
+        assert config["OPTIONS"]["timeout"] >= 5
+        assert config["TEST"]["NAME"].endswith("test_" + Path(url[9:]).name)
+
+
+def test_deploy_check_is_clean_with_debug_off():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SECURE_", "SESSION_", "CSRF_"))},
+            "DJANGO_SETTINGS_MODULE": "resync_site.settings",
+            "DEBUG": "0",
+            "SECRET_KEY": "a-long-random-production-secret-" + "k" * 40,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

@@ -1,0 +1,170 @@
+"""Django admin for ops: every model, searchable and filterable; events and the audit read-only."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from .models import (
+    Membership,
+    Order,
+    ResyncJob,
+    ResyncRequest,
+    Shipment,
+    Store,
+    SyncRun,
+    SyncRunItem,
+    TrackingEvent,
+)
+
+
+class ReadOnlyAdminMixin:
+    """Rows written only by the system: ops may look, never edit."""
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Store)
+class StoreAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "time_zone", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "store", "role", "created_at"]
+    list_filter = ["store", "role"]
+    list_select_related = ["user", "store"]
+    search_fields = ["user__username", "user__email", "store__name"]
+    autocomplete_fields = ["user", "store"]
+
+
+class ShipmentInline(admin.TabularInline):
+    model = Shipment
+    extra = 0
+    fields = ["carrier", "tracking_number", "status", "shipped_at", "last_synced_at"]
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["order_number", "store", "customer_email", "placed_at"]
+    list_filter = ["store"]
+    list_select_related = ["store"]
+    search_fields = ["order_number", "customer_email", "customer_name"]
+    date_hierarchy = "placed_at"
+    autocomplete_fields = ["store"]
+    inlines = [ShipmentInline]
+
+
+class TrackingEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = TrackingEvent
+    extra = 0
+    fields = ["occurred_at", "status", "description", "location", "raw_code"]
+    readonly_fields = fields
+    ordering = ["-occurred_at"]
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(admin.ModelAdmin):
+    list_display = [
+        "tracking_number",
+        "carrier",
+        "store",
+        "order",
+        "status",
+        "shipped_at",
+        "last_synced_at",
+        "last_sync_outcome",
+    ]
+    list_filter = ["store", "carrier", "status", "last_sync_outcome"]
+    list_select_related = ["store", "order"]
+    search_fields = ["tracking_number", "order__order_number", "order__customer_email"]
+    date_hierarchy = "shipped_at"
+    readonly_fields = ["public_token", "last_synced_at", "created_at", "updated_at"]
+    autocomplete_fields = ["store", "order"]
+    inlines = [TrackingEventInline]
+
+
+@admin.register(TrackingEvent)
+class TrackingEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["occurred_at", "shipment", "status", "description", "location"]
+    list_filter = ["status", "shipment__carrier", "shipment__store"]
+    list_select_related = ["shipment"]
+    search_fields = ["shipment__tracking_number", "description"]
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "id",
+        "store",
+        "window",
+        "source",
+        "requested_by",
+        "state",
+        "total",
+        "done",
+        "changed",
+        "unchanged",
+        "failed",
+        "created_at",
+        "finished_at",
+    ]
+    list_filter = ["state", "store", "window", "source"]
+    list_select_related = ["store", "requested_by"]
+    search_fields = ["store__name", "store__slug"]
+
+
+@admin.register(SyncRunItem)
+class SyncRunItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["run", "shipment", "carrier", "outcome", "error", "finished_at"]
+    list_filter = ["outcome", "carrier"]
+    list_select_related = ["run__store", "shipment"]
+    search_fields = ["shipment__tracking_number"]
+
+
+@admin.register(ResyncJob)
+class ResyncJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "shipment", "source", "state", "changed", "created_at", "finished_at"]
+    list_filter = ["state", "source", "shipment__carrier"]
+    list_select_related = ["shipment"]
+    search_fields = ["shipment__tracking_number"]
+
+
+@admin.register(ResyncRequest)
+class ResyncRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "store",
+        "kind",
+        "source",
+        "user",
+        "shipment",
+        "window",
+        "accepted",
+        "refused_reason",
+        "forced",
+        "retry_after",
+    ]
+    list_filter = ["store", "kind", "source", "accepted", "refused_reason", "forced"]
+    list_select_related = ["store", "user", "shipment"]
+    search_fields = ["shipment__tracking_number", "user__username", "ip_address"]
+    date_hierarchy = "created_at"

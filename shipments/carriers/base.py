@@ -1,0 +1,127 @@
+"""The one small interface every carrier adapter implements, and what it returns.
+
+An adapter is two halves (STYLE.md §4): pure parse functions that turn the carrier's JSON into
+the dataclasses below, and the network I/O that fetches that JSON. Adapters never touch the ORM,
+never retry and never sleep: they classify what went wrong and the caller decides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from shipments.models import ShipmentStatus
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingEventData:
+    occurred_at: dt.datetime  # always time-zone aware
+    status: ShipmentStatus
+    description: str = ""
+    location: str = ""
+    raw_code: str = ""
+
+    @property
+    def fingerprint(self) -> str:
+        """Identity of the event as the carrier reported it; the same event hashes the same."""
+        key = "\x1f".join(
+            (
+                self.occurred_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+                self.raw_code,
+                self.description.strip(),
+                self.location.strip(),
+            )
+        )
+        return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingResult:
+    carrier: str
+    tracking_number: str
+    status: ShipmentStatus
+    sub_status: str = ""
+    raw_status_code: str = ""
+    raw_status_text: str = ""
+    estimated_delivery: dt.datetime | None = None
+    origin: str = ""
+    destination: str = ""
+    events: tuple[TrackingEventData, ...] = field(default_factory=tuple)  # newest first
+
+
+# --- Errors ---------------------------------------------------------------------------------------
+
+
+class CarrierError(Exception):
+    """Base of everything an adapter raises. `transient` tells the caller whether to retry."""
+
+    transient: ClassVar[bool] = False
+    code: ClassVar[str] = "carrier_error"
+
+    def __init__(self, message: str, *, carrier: str = "", retry_after: float | None = None):
+        super().__init__(message)
+        self.message = message
+        self.carrier = carrier
+        self.retry_after = retry_after
+
+
+class TrackingNumberNotFound(CarrierError):
+    """Permanent, for one number: the carrier does not know it."""
+
+    code = "not_found"
+
+
+class InvalidCredentials(CarrierError):
+    """Permanent, for the whole carrier: our key or client credentials are refused."""
+
+    code = "bad_credentials"
+
+
+class CarrierRejected(CarrierError):
+    """Permanent: the carrier refused the request for another reason (e.g. an invalid number)."""
+
+    code = "rejected"
+
+
+class RateLimited(CarrierError):
+    """Transient: the carrier (or our own limiter) says wait `retry_after` seconds."""
+
+    transient = True
+    code = "rate_limited"
+
+
+class CarrierUnavailable(CarrierError):
+    """Transient: 5xx, timeout, connection refused, a body we could not read."""
+
+    transient = True
+    code = "unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """What one `track` call gives back: a result or an error for every number asked about."""
+
+    results: dict[str, TrackingResult] = field(default_factory=dict)
+    errors: dict[str, CarrierError] = field(default_factory=dict)
+
+
+class CarrierAdapter:
+    """Subclasses set the class attributes and implement `track`."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    batch_size: ClassVar[int] = 1  # numbers per carrier request
+    public_url_template: ClassVar[str] = ""  # the carrier's own tracking page, `{number}` inside
+
+    def track(self, tracking_numbers: list[str]) -> BatchOutcome:
+        """Ask the carrier about these numbers (any count; the adapter splits into batches).
+
+        Raises `CarrierError` subclasses only for failures that concern the whole call (bad
+        credentials, carrier down, rate limited); per-number failures go in `BatchOutcome.errors`.
+        """
+        raise NotImplementedError
+
+    def public_url(self, tracking_number: str) -> str:
+        return self.public_url_template.format(number=tracking_number)

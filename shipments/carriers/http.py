@@ -1,0 +1,131 @@
+"""Network half of the adapters: one `requests.Session` per process, timeouts, error classes."""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+
+from . import ratelimit
+from .base import CarrierError, CarrierUnavailable, InvalidCredentials, RateLimited
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_sessions: dict[int, requests.Session] = {}
+
+
+def get_session() -> requests.Session:
+    """The process's session (connection pooling); a forked worker builds its own."""
+    pid = os.getpid()
+    session = _sessions.get(pid)
+    if session is None:
+        session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=16, pool_maxsize=32, max_retries=0)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        session.headers["User-Agent"] = "Resync/1.0 (+tracking resync)"
+        _sessions.clear()
+        _sessions[pid] = session
+    return session
+
+
+def base_url(carrier: str, real: str) -> str:
+    """`<CARRIER>_API_BASE_URL`, else the sandbox (`CARRIER_SANDBOX_URL`), else the real API."""
+    override = settings.CARRIER_API_BASE_URLS.get(carrier) or settings.CARRIER_SANDBOX_URL
+    return (override or real).rstrip("/")
+
+
+def timeouts() -> tuple[float, float]:
+    return (settings.CARRIER_CONNECT_TIMEOUT, settings.CARRIER_READ_TIMEOUT)
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """`Retry-After` as seconds to wait: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def send(
+    carrier: str, method: str, url: str, *, limited: bool = True, **kwargs: Any
+) -> requests.Response:
+    """One HTTP call with timeouts; transport failures, 401/403, 429 and 5xx become carrier errors.
+
+    With `limited`, the call first takes a slot of the carrier's shared rate limit (raising
+    `RateLimited` if none is free) and a 429 pauses the carrier for every process. Other
+    statuses (2xx, 4xx) are returned for the adapter to read: their meaning differs per carrier
+    (UPS answers 200 for an unknown number, DHL 404, ...).
+    """
+    if limited:
+        ratelimit.acquire(carrier)
+    kwargs.setdefault("timeout", timeouts())
+    try:
+        response = get_session().request(method, url, **kwargs)
+    except requests.Timeout as exc:
+        raise CarrierUnavailable(f"{carrier}: timed out", carrier=carrier) from exc
+    except requests.RequestException as exc:
+        raise CarrierUnavailable(
+            f"{carrier}: unreachable ({exc.__class__.__name__})", carrier=carrier
+        ) from exc
+    if response.status_code == 429:
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        ratelimit.pause(carrier, retry_after)
+        raise RateLimited(
+            f"{carrier}: rate limited by the carrier",
+            carrier=carrier,
+            retry_after=retry_after,
+        )
+    if response.status_code >= 500:
+        raise CarrierUnavailable(f"{carrier}: server error {response.status_code}", carrier=carrier)
+    if response.status_code in (401, 403):
+        raise InvalidCredentials(
+            f"{carrier}: credentials refused ({response.status_code})", carrier=carrier
+        )
+    return response
+
+
+def json_body(carrier: str, response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise CarrierUnavailable(f"{carrier}: unreadable response body", carrier=carrier) from exc
+
+
+def fan_out(
+    func: Callable[[T], R], items: Iterable[T], *, max_workers: int
+) -> list[tuple[T, R | CarrierError]]:
+    """Call `func` on each item with up to `max_workers` in flight; carrier errors are returned.
+
+    For carriers whose API takes one number per request (DHL, UPS, USPS, AfterShip).
+    """
+    items = list(items)
+
+    def _one(item: T) -> tuple[T, R | CarrierError]:
+        try:
+            return item, func(item)
+        except CarrierError as exc:
+            return item, exc
+
+    if len(items) <= 1 or max_workers <= 1:
+        return [_one(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(max_workers, len(items))) as pool:
+        return list(pool.map(_one, items))

@@ -1,0 +1,94 @@
+"""Shared fixtures and factories (loaded by the root conftest)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from shipments.carriers.numbers import example_number
+from shipments.kv import get_redis
+from shipments.models import Membership, Order, Shipment, Store
+
+_seq = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def clean_redis() -> Iterator[None]:
+    """Every test starts without our keys in the test Redis database (see conftest).
+
+    Only the app's keys go: the broker's queues and bindings in the same database stay, so a
+    worker started for a module keeps receiving.
+    """
+    client = get_redis()
+
+    def wipe() -> None:
+        keys = list(client.scan_iter("resync*", count=1000))
+        if keys:
+            client.delete(*keys)
+
+    wipe()
+    yield
+    wipe()
+
+
+def make_store(**fields: Any) -> Store:
+    n = next(_seq)
+    fields.setdefault("name", f"Store {n}")
+    fields.setdefault("slug", f"store-{n}")
+    fields.setdefault("time_zone", "UTC")
+    return Store.objects.create(**fields)
+
+
+def make_user(username: str | None = None, *, store: Store | None = None, **fields: Any):
+    user = get_user_model().objects.create_user(
+        username=username or f"user{next(_seq)}", password="pw-123456", **fields
+    )
+    if store is not None:
+        Membership.objects.create(user=user, store=store, role=Membership.Role.OWNER)
+    return user
+
+
+def make_shipment(store: Store, **fields: Any) -> Shipment:
+    n = next(_seq)
+    order = fields.pop("order", None) or Order.objects.create(
+        store=store,
+        order_number=f"#{n}",
+        customer_email=f"shopper{n}@example.com",
+        placed_at=timezone.now() - dt.timedelta(days=1),
+    )
+    carrier = fields.pop("carrier", "dhl")
+    fields.setdefault("tracking_number", example_number(carrier, n))
+    fields.setdefault("shipped_at", timezone.now() - dt.timedelta(hours=2))
+    return Shipment.objects.create(store=store, order=order, carrier=carrier, **fields)
+
+
+@pytest.fixture
+def store(db) -> Store:
+    return make_store(name="Acme", slug="acme", time_zone="Europe/Berlin")
+
+
+@pytest.fixture
+def other_store(db) -> Store:
+    return make_store(name="Other", slug="other")
+
+
+@pytest.fixture
+def merchant(store):
+    return make_user("merchant", store=store)
+
+
+@pytest.fixture
+def merchant_client(client, merchant):
+    client.force_login(merchant)
+    return client
+
+
+@pytest.fixture
+def shipment(store) -> Shipment:
+    return make_shipment(store)
