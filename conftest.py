@@ -1,3 +1,3 @@
 """Root test configuration: settings come from `resync_site.settings_test` (see pytest.ini)."""
 
-pytest_plugins = ["shipments.tests.fixtures"]
+pytest_plugins = ["shipments.tests.fixtures", "shipments.tests.replay"]

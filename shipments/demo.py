@@ -36,7 +36,11 @@ class SeedReport:
 
 
 def seed_demo(
-    *, shipments: int = 200, store_slug: str = "demo", days: int = 90, now: dt.datetime | None = None
+    *,
+    shipments: int = 200,
+    store_slug: str = "demo",
+    days: int = 90,
+    now: dt.datetime | None = None,
 ) -> SeedReport:
     """Create (or complete) the demo store; running it again adds nothing that exists."""
     now = now or timezone.now()
@@ -83,8 +87,9 @@ def seed_demo(
             )
         Order.objects.bulk_create(orders, ignore_conflicts=True, batch_size=1000)
         order_ids = dict(
-            Order.objects.filter(store=store, order_number__in=[o.order_number for o in orders])
-            .values_list("order_number", "id")
+            Order.objects.filter(
+                store=store, order_number__in=[o.order_number for o in orders]
+            ).values_list("order_number", "id")
         )
         before = Shipment.objects.filter(store=store).count()
         rows = []

@@ -17,5 +17,7 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
 
 @merchant_view
 def shipment_detail(request: HttpRequest, shipment_id: int) -> HttpResponse:
-    shipment = get_object_or_404(scoped(Shipment.objects.select_related("order"), request.store), pk=shipment_id)
+    shipment = get_object_or_404(
+        scoped(Shipment.objects.select_related("order"), request.store), pk=shipment_id
+    )
     return render(request, "shipments/detail.html", {"store": request.store, "shipment": shipment})

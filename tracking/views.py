@@ -13,5 +13,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
 
 
 def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
-    shipment = get_object_or_404(Shipment.objects.select_related("order", "store"), public_token=token)
+    shipment = get_object_or_404(
+        Shipment.objects.select_related("order", "store"), public_token=token
+    )
     return render(request, "tracking/page.html", {"shipment": shipment})

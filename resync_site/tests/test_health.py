@@ -40,7 +40,9 @@ def test_healthz_names_what_is_down_and_answers_within_a_second(client, setting)
 def test_healthz_with_a_black_hole_redis_still_answers_within_a_second(client):
     # 10.255.255.1 is not routed: the connection attempt hangs until our timeout.
     _client.cache_clear()
-    with override_settings(REDIS_URL="redis://10.255.255.1:6379/0", CELERY_BROKER_URL=CLOSED_PORT_URL):
+    with override_settings(
+        REDIS_URL="redis://10.255.255.1:6379/0", CELERY_BROKER_URL=CLOSED_PORT_URL
+    ):
         started = time.monotonic()
         response = client.get("/healthz")
         elapsed = time.monotonic() - started

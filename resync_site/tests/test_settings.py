@@ -48,7 +48,11 @@ def test_deploy_check_is_clean_with_debug_off():
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env={
-            **{k: v for k, v in os.environ.items() if not k.startswith(("SECURE_", "SESSION_", "CSRF_"))},
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("SECURE_", "SESSION_", "CSRF_"))
+            },
             "DJANGO_SETTINGS_MODULE": "resync_site.settings",
             "DEBUG": "0",
             "SECRET_KEY": "a-long-random-production-secret-" + "k" * 40,

@@ -74,7 +74,11 @@ def test_admin_search_by_order_number_tracking_number_and_email(ops_client):
     seed_demo(shipments=12)
     shipment = shipment_model().objects.select_related("order").first()
     url = reverse("admin:shipments_shipment_changelist")
-    for term in (shipment.order.order_number, shipment.tracking_number, shipment.order.customer_email):
+    for term in (
+        shipment.order.order_number,
+        shipment.tracking_number,
+        shipment.order.customer_email,
+    ):
         response = ops_client.get(url, {"q": term})
         assert shipment.tracking_number in response.content.decode()
         assert response.context["cl"].result_count >= 1

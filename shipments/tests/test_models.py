@@ -15,10 +15,16 @@ pytestmark = pytest.mark.django_db
 
 
 def test_order_number_is_unique_per_store_only(store, other_store):
-    Order.objects.create(store=store, order_number="#1", customer_email="a@x.io", placed_at=timezone.now())
-    Order.objects.create(store=other_store, order_number="#1", customer_email="a@x.io", placed_at=timezone.now())
+    Order.objects.create(
+        store=store, order_number="#1", customer_email="a@x.io", placed_at=timezone.now()
+    )
+    Order.objects.create(
+        store=other_store, order_number="#1", customer_email="a@x.io", placed_at=timezone.now()
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
-        Order.objects.create(store=store, order_number="#1", customer_email="b@x.io", placed_at=timezone.now())
+        Order.objects.create(
+            store=store, order_number="#1", customer_email="b@x.io", placed_at=timezone.now()
+        )
 
 
 def test_tracking_number_is_unique_per_carrier_and_store(store, other_store):
