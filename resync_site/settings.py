@@ -174,13 +174,24 @@ SYNC_RUN_STALL_SECONDS = env.int("SYNC_RUN_STALL_SECONDS", default=300)
 # Seconds a bulk run may hold its "in progress" lock before it is considered abandoned.
 SYNC_RUN_LOCK_SECONDS = env.int("SYNC_RUN_LOCK_SECONDS", default=4 * 3600)
 SCHEDULED_SYNC_INTERVAL_SECONDS = env.int("SCHEDULED_SYNC_INTERVAL_SECONDS", default=300)
-RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=60)
+RECONCILE_INTERVAL_SECONDS = min(60, env.int("RECONCILE_INTERVAL_SECONDS", default=60))
+CELERY_BEAT_SCHEDULE = {
+    "scheduled-sync": {
+        "task": "shipments.tasks.scheduled_sync",
+        "schedule": float(SCHEDULED_SYNC_INTERVAL_SECONDS),
+    },
+    "reconcile-sync-runs": {
+        "task": "shipments.tasks.reconcile_sync_runs",
+        "schedule": float(RECONCILE_INTERVAL_SECONDS),
+    },
+}
 
 # --- Carriers (SPEC §5) ---------------------------------------------------------------------------
 CARRIER_SANDBOX_URL = env.str("CARRIER_SANDBOX_URL", default="")
 CARRIER_CONNECT_TIMEOUT = env.float("CARRIER_CONNECT_TIMEOUT", default=3.05)
 CARRIER_READ_TIMEOUT = env.float("CARRIER_READ_TIMEOUT", default=10.0)
 CARRIER_MAX_RETRIES = env.int("CARRIER_MAX_RETRIES", default=5)
+CARRIER_RETRY_BASE_DELAY = env.float("CARRIER_RETRY_BASE_DELAY", default=2.0)
 CARRIER_CODES = ("dhl", "ups", "fedex", "usps", "17track", "aftership", "sandbox")
 _CARRIER_ENV = {
     "dhl": "DHL",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from . import services
+from .kv import StoreUnavailable
 from .models import (
     Membership,
     Order,
@@ -43,6 +47,22 @@ class StoreAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+    actions = ["clear_bulk_cooldown"]
+
+    @admin.action(description=_("Clear bulk resync cooldown"))
+    def clear_bulk_cooldown(self, request: HttpRequest, queryset: QuerySet[Store]) -> None:
+        try:
+            cleared = sum(
+                services.store_clear_bulk_cooldown(store=s, user=request.user) for s in queryset
+            )
+        except StoreUnavailable:
+            self.message_user(request, _("Redis is unavailable."), messages.ERROR)
+            return
+        self.message_user(
+            request,
+            _("Bulk cooldown cleared on %(n)d store(s).") % {"n": cleared},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Membership)
@@ -101,6 +121,47 @@ class ShipmentAdmin(admin.ModelAdmin):
     readonly_fields = ["public_token", "last_synced_at", "created_at", "updated_at"]
     autocomplete_fields = ["store", "order"]
     inlines = [TrackingEventInline]
+    actions = ["resync_selected", "clear_cooldown"]
+
+    @admin.action(description=_("Resync selected shipments (bypasses the cooldown)"))
+    def resync_selected(self, request: HttpRequest, queryset: QuerySet[Shipment]) -> None:
+        accepted = 0
+        try:
+            for shipment in queryset:
+                verdict = services.shipment_resync(
+                    shipment=shipment,
+                    source="ops",
+                    user=request.user,
+                    ip_address=request.META.get("REMOTE_ADDR"),
+                    force=True,
+                )
+                accepted += verdict.accepted
+        except StoreUnavailable:
+            self.message_user(
+                request,
+                _("Redis or the task broker is unavailable; %(n)d resync(s) queued.")
+                % {"n": accepted},
+                messages.ERROR,
+            )
+            return
+        self.message_user(
+            request, _("%(n)d shipment(s) queued for resync.") % {"n": accepted}, messages.SUCCESS
+        )
+
+    @admin.action(description=_("Clear resync cooldown"))
+    def clear_cooldown(self, request: HttpRequest, queryset: QuerySet[Shipment]) -> None:
+        try:
+            cleared = sum(
+                services.shipment_clear_cooldown(shipment=s, user=request.user) for s in queryset
+            )
+        except StoreUnavailable:
+            self.message_user(request, _("Redis is unavailable."), messages.ERROR)
+            return
+        self.message_user(
+            request,
+            _("Cooldown cleared on %(n)d shipment(s).") % {"n": cleared},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(TrackingEvent)

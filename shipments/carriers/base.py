@@ -92,6 +92,15 @@ class RateLimited(CarrierError):
     code = "rate_limited"
 
 
+class Throttled(RateLimited):
+    """Transient: our own shared rate limit has no slot free yet (the carrier was not called).
+
+    Waiting for a slot is not a failed attempt: callers reschedule without counting it.
+    """
+
+    code = "throttled"
+
+
 class CarrierUnavailable(CarrierError):
     """Transient: 5xx, timeout, connection refused, a body we could not read."""
 

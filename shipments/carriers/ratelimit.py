@@ -1,6 +1,6 @@
 """A per-carrier rate limit shared by every process: GCRA in one atomic Redis script.
 
-`acquire(carrier)` either admits one request now or raises `RateLimited` with the exact wait;
+`acquire(carrier)` either admits one request now or raises `Throttled` with the exact wait;
 it never sleeps. A 429 from the carrier calls `pause(carrier, seconds)`, which holds every
 process back for the carrier's `Retry-After`.
 """
@@ -13,7 +13,7 @@ from django.conf import settings
 
 from shipments.kv import RedisError, get_redis
 
-from .base import RateLimited
+from .base import Throttled
 
 # KEYS[1] = GCRA state (theoretical arrival time, ms), KEYS[2] = pause key
 # ARGV[1] = emission interval ms, ARGV[2] = burst tolerance ms
@@ -42,7 +42,7 @@ def _keys(carrier: str) -> list[str]:
 
 
 def acquire(carrier: str) -> None:
-    """Admit one request to `carrier` or raise `RateLimited(retry_after=seconds)`."""
+    """Admit one request to `carrier` or raise `Throttled(retry_after=seconds)`."""
     global _script
     rate = settings.CARRIER_RATE_LIMITS.get(carrier) or 0
     if rate <= 0:
@@ -59,7 +59,7 @@ def acquire(carrier: str) -> None:
         # Without Redis we cannot coordinate; do not stop tracking for it.
         return
     if wait_ms > 0:
-        raise RateLimited(
+        raise Throttled(
             f"{carrier}: over our rate limit",
             carrier=carrier,
             retry_after=wait_ms / 1000,

@@ -1,0 +1,163 @@
+"""Resync cooldowns and the "bulk run in progress" lock: atomic Redis scripts, remaining time
+from Redis itself. Keys are namespaced by store and always carry a TTL.
+
+    resync:store:{store}:shipment:{shipment}:cooldown   5 min, shared by every single resync
+    resync:store:{store}:bulk:cooldown                  1 h between accepted bulk resyncs
+    resync:store:{store}:bulk:running                   while a bulk run is in progress
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from .kv import RedisError, StoreUnavailable, get_redis
+
+# Set the key if absent; else report its remaining time (repairing a key without TTL).
+_ACQUIRE_ONE = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  ttl = tonumber(ARGV[2])
+end
+return ttl
+"""
+
+# KEYS: cooldown, running. ARGV: value, cooldown ms, lock ms, force ('1'|'0').
+# Returns {0, cooldown ms} when accepted, {1, ms} cooling down, {2, ms} a run in progress.
+_ACQUIRE_BULK = """
+if ARGV[4] ~= '1' then
+  local cooldown = redis.call('PTTL', KEYS[1])
+  if redis.call('EXISTS', KEYS[2]) == 1 then
+    if cooldown <= 0 then
+      cooldown = redis.call('PTTL', KEYS[2])
+      if cooldown > 60000 then cooldown = 60000 end
+      if cooldown <= 0 then cooldown = 1000 end
+    end
+    return {2, cooldown}
+  end
+  if cooldown > 0 then return {1, cooldown} end
+  if cooldown == -1 then
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    return {1, tonumber(ARGV[2])}
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
+return {0, tonumber(ARGV[2])}
+"""
+
+# Release the running lock only if it still belongs to this run.
+_RELEASE_IF_OWNER = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+REASON_COOLDOWN = "cooldown"
+REASON_IN_PROGRESS = "in_progress"
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """The verdict on one request: accepted, or refused with whole seconds to wait (≥ 1)."""
+
+    accepted: bool
+    retry_after: int
+    reason: str = ""
+
+
+def _seconds(ms: int | float) -> int:
+    return max(1, math.ceil(float(ms) / 1000))
+
+
+def shipment_key(store_id: int, shipment_id: int) -> str:
+    return f"resync:store:{store_id}:shipment:{shipment_id}:cooldown"
+
+
+def bulk_keys(store_id: int) -> tuple[str, str]:
+    return (f"resync:store:{store_id}:bulk:cooldown", f"resync:store:{store_id}:bulk:running")
+
+
+def _run(script: str, keys: list[str], args: list[object]) -> object:
+    try:
+        client = get_redis()
+        return client.eval(script, len(keys), *keys, *args)
+    except RedisError as exc:
+        raise StoreUnavailable(str(exc)) from exc
+
+
+def acquire_shipment(store_id: int, shipment_id: int, *, value: str = "1") -> Gate:
+    """One accepted single resync per shipment per cooldown, however many arrive at once."""
+    ms = settings.SHIPMENT_RESYNC_COOLDOWN_SECONDS * 1000
+    remaining = int(_run(_ACQUIRE_ONE, [shipment_key(store_id, shipment_id)], [value, ms]))
+    if remaining == 0:
+        return Gate(True, _seconds(ms))
+    return Gate(False, _seconds(remaining), REASON_COOLDOWN)
+
+
+def acquire_bulk(store_id: int, *, run_id: int, force: bool = False) -> Gate:
+    """Start the store's bulk cooldown and the in-progress lock (naming `run_id`), unless either
+    is already on; `force` (ops, command line) starts them regardless."""
+    cooldown_ms = settings.STORE_BULK_RESYNC_COOLDOWN_SECONDS * 1000
+    lock_ms = max(settings.SYNC_RUN_LOCK_SECONDS * 1000, cooldown_ms)
+    verdict, ms = _run(
+        _ACQUIRE_BULK,
+        list(bulk_keys(store_id)),
+        [str(run_id), cooldown_ms, lock_ms, "1" if force else "0"],
+    )
+    if int(verdict) == 0:
+        return Gate(True, _seconds(ms))
+    reason = REASON_COOLDOWN if int(verdict) == 1 else REASON_IN_PROGRESS
+    return Gate(False, _seconds(ms), reason)
+
+
+def release_bulk_run(store_id: int, run_id: int) -> None:
+    """The run finished: lift the in-progress lock (the hour-long cooldown stays)."""
+    # Without Redis the lock simply lapses at its TTL.
+    with contextlib.suppress(RedisError):
+        get_redis().eval(_RELEASE_IF_OWNER, 1, bulk_keys(store_id)[1], str(run_id))
+
+
+def shipment_retry_after(store_id: int, shipment_id: int) -> int:
+    """Seconds until the shipment may be resynced again (0 = now)."""
+    try:
+        ms = get_redis().pttl(shipment_key(store_id, shipment_id))
+    except RedisError as exc:
+        raise StoreUnavailable(str(exc)) from exc
+    return _seconds(ms) if ms > 0 else 0
+
+
+def bulk_retry_after(store_id: int) -> int:
+    """Seconds until the store may start another bulk resync (0 = now)."""
+    cooldown, running = bulk_keys(store_id)
+    try:
+        pipe = get_redis().pipeline(transaction=False)
+        pipe.pttl(cooldown)
+        pipe.pttl(running)
+        cooldown_ms, running_ms = pipe.execute()
+    except RedisError as exc:
+        raise StoreUnavailable(str(exc)) from exc
+    if cooldown_ms > 0:
+        return _seconds(cooldown_ms)
+    if running_ms > 0:
+        return _seconds(min(running_ms, 60000))
+    return 0
+
+
+def clear_shipment(store_id: int, shipment_id: int) -> bool:
+    try:
+        return bool(get_redis().delete(shipment_key(store_id, shipment_id)))
+    except RedisError as exc:
+        raise StoreUnavailable(str(exc)) from exc
+
+
+def clear_bulk(store_id: int) -> bool:
+    """Clear the store's bulk cooldown (the in-progress lock stays while a run is active)."""
+    try:
+        return bool(get_redis().delete(bulk_keys(store_id)[0]))
+    except RedisError as exc:
+        raise StoreUnavailable(str(exc)) from exc

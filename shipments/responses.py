@@ -1,0 +1,79 @@
+"""Answers shared by the merchant and public views: content negotiation and the contract's
+refusal/unavailable shapes (SPEC §5), so both places answer alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from .kv import StoreUnavailable
+from .models import ResyncJob
+from .services import ResyncVerdict
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """JSON when the client asks for it (`Accept: application/json`), HTML otherwise."""
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept and "text/html" not in accept.split(",")[0]
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def json_error(message: str, status: int, *, retry_after: int | None = None, **extra: Any):
+    body: dict[str, Any] = {"error": message, **extra}
+    if retry_after is not None:
+        body["retry_after"] = retry_after
+    response = JsonResponse(body, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _problem_page(
+    request: HttpRequest, message: str, status: int, retry_after: int, back: str
+) -> HttpResponse:
+    """The same refusal for a browser without JavaScript: a small page with a way back."""
+    response = render(
+        request,
+        "resync_problem.html",
+        {"message": message, "back_url": back, "retry_after": retry_after},
+        status=status,
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def refused(request: HttpRequest, verdict: ResyncVerdict, *, back: str) -> HttpResponse:
+    """429 + Retry-After + a human message, as JSON or as a page linking `back`."""
+    if wants_json(request):
+        return json_error(
+            verdict.message, 429, retry_after=verdict.retry_after, reason=verdict.reason
+        )
+    return _problem_page(request, verdict.message, 429, verdict.retry_after, back)
+
+
+def unavailable(request: HttpRequest, *, back: str) -> HttpResponse:
+    """503 + Retry-After when Redis or the broker does not answer."""
+    message = _("Resync is temporarily unavailable. Please try again in a few seconds.")
+    retry_after = StoreUnavailable.retry_after
+    if wants_json(request):
+        return json_error(message, 503, retry_after=retry_after)
+    return _problem_page(request, message, 503, retry_after, back)
+
+
+def bad_request(request: HttpRequest, message: str, *, back: str) -> HttpResponse:
+    if wants_json(request):
+        return json_error(message, 400)
+    messages.error(request, message)
+    return redirect(back)
+
+
+def job_payload(job: ResyncJob) -> dict[str, Any]:
+    """`GET status_url` → `{"state", "message", "changed"}` (SPEC §5)."""
+    return {"state": job.state, "message": job.message, "changed": job.changed}
