@@ -191,6 +191,8 @@ CARRIER_SANDBOX_URL = env.str("CARRIER_SANDBOX_URL", default="")
 CARRIER_CONNECT_TIMEOUT = env.float("CARRIER_CONNECT_TIMEOUT", default=3.05)
 CARRIER_READ_TIMEOUT = env.float("CARRIER_READ_TIMEOUT", default=10.0)
 CARRIER_MAX_RETRIES = env.int("CARRIER_MAX_RETRIES", default=5)
+# Requests in flight at once per track() call, for carriers that take one number per request.
+CARRIER_MAX_CONCURRENCY = env.int("CARRIER_MAX_CONCURRENCY", default=16)
 CARRIER_RETRY_BASE_DELAY = env.float("CARRIER_RETRY_BASE_DELAY", default=2.0)
 CARRIER_CODES = ("dhl", "ups", "fedex", "usps", "17track", "aftership", "sandbox")
 _CARRIER_ENV = {
@@ -210,7 +212,7 @@ CARRIER_API_BASE_URLS = {
 CARRIER_RATE_LIMITS = {
     code: env.float(f"{name}_RATE_LIMIT", default=default)
     for (code, name), default in zip(
-        _CARRIER_ENV.items(), (1.0, 10.0, 140.0, 10.0, 3.0, 10.0, 500.0), strict=True
+        _CARRIER_ENV.items(), (1.0, 10.0, 140.0, 10.0, 3.0, 5.0, 500.0), strict=True
     )
 }
 CARRIER_CREDENTIALS = {

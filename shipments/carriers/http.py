@@ -95,7 +95,11 @@ def send(
             retry_after=retry_after,
         )
     if response.status_code >= 500:
-        raise CarrierUnavailable(f"{carrier}: server error {response.status_code}", carrier=carrier)
+        raise CarrierUnavailable(
+            f"{carrier}: server error {response.status_code}",
+            carrier=carrier,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        )
     if response.status_code in (401, 403):
         raise InvalidCredentials(
             f"{carrier}: credentials refused ({response.status_code})", carrier=carrier

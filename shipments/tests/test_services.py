@@ -125,7 +125,8 @@ def test_single_resync_is_audited_and_enqueued_once(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         verdict = services.shipment_resync(shipment=shipment, source="merchant", user=merchant)
-    assert verdict.accepted and verdict.retry_after == 300
+    assert verdict.accepted
+    assert verdict.retry_after == 300
     assert _task_names("interactive") == ["shipments.tasks.resync_shipment"]
     refused = services.shipment_resync(shipment=shipment, source="shopper", ip_address="10.0.0.1")
     assert not refused.accepted
@@ -142,9 +143,14 @@ def test_single_resync_is_audited_and_enqueued_once(
 @pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_transaction_enqueues_nothing():
     shipment = make_shipment(make_store())
-    with pytest.raises(RuntimeError), transaction.atomic():
-        services.shipment_resync(shipment=shipment, source="merchant")
-        raise RuntimeError("the caller's transaction fails")
+
+    def request_then_fail() -> None:
+        with transaction.atomic():
+            services.shipment_resync(shipment=shipment, source="merchant")
+            raise RuntimeError("the caller's transaction fails")
+
+    with pytest.raises(RuntimeError):
+        request_then_fail()
     assert _queued("interactive") == []
     assert not ResyncJob.objects.exists()
 
@@ -200,7 +206,9 @@ def test_fifty_concurrent_bulk_requests_make_one_run(transactional_db):
     assert len(_queued("bulk")) == 1
 
 
-def test_run_counts_are_exact_when_a_chunk_is_recorded_twice(store):
+def test_run_counts_are_exact_when_a_chunk_is_recorded_twice(
+    store, django_capture_on_commit_callbacks
+):
     shipments = [make_shipment(store) for _ in range(4)]
     verdict = services.store_bulk_resync(store=store, window="today", source="merchant")
     chunks = services.sync_run_dispatch(run_id=verdict.run.pk)
@@ -208,7 +216,7 @@ def test_run_counts_are_exact_when_a_chunk_is_recorded_twice(store):
     now = timezone.now()
     ids = [s.pk for s in shipments]
     for _ in range(2):  # a redelivered chunk
-        with transaction.atomic():
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
             services._record_run_outcomes(
                 verdict.run.pk,
                 changed=ids[:2],

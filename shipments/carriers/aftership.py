@@ -1,0 +1,443 @@
+"""AfterShip Tracking API (version 2025-01; 2024-04 answers are read too), header `as-api-key`.
+
+AfterShip only reports on trackings created in the account, and addresses a single tracking by
+its own id, which we do not keep. Per number, `track()` therefore:
+
+1. `GET /tracking/2025-01/trackings?tracking_numbers=N` and picks the tracking with that number;
+2. if there is none (or the answer is 404 / meta 4004), creates it with `POST …/trackings`
+   and reads the tracking from the create answer (a concurrent create, meta 4003, means: get it
+   again). A just-created tracking is `Pending` without checkpoints until AfterShip has fetched it.
+
+Envelopes differ by version (FORMATS.md §6): 2025-01 puts the tracking itself in `data`,
+2024-04 in `data.tracking`; lists are `data.trackings` in both. Field names differ too
+(`origin_country_region` vs `origin_country_iso3`, `latest_estimated_delivery` vs
+`expected_delivery`). `checkpoint_time` may be naive (the checkpoint's local time, zone unknown):
+read as UTC.
+
+A 429 carries `X-RateLimit-Reset` (unix time) rather than `Retry-After`; it is turned into the
+wait, and a success that leaves `X-RateLimit-Remaining: 0` holds every process back until reset.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import requests
+from django.conf import settings
+
+from shipments.models import ShipmentStatus
+
+from . import http, ratelimit
+from .base import (
+    BatchOutcome,
+    CarrierAdapter,
+    CarrierError,
+    CarrierRejected,
+    CarrierUnavailable,
+    InvalidCredentials,
+    RateLimited,
+    TrackingEventData,
+    TrackingNumberNotFound,
+    TrackingResult,
+)
+
+logger = logging.getLogger(__name__)
+
+CARRIER = "aftership"
+REAL_BASE = "https://api.aftership.com"
+API_VERSION = "2025-01"
+TRACKINGS_PATH = f"/tracking/{API_VERSION}/trackings"
+API_KEY_HEADER = "as-api-key"
+MAX_WORKERS = 8
+
+S = ShipmentStatus
+
+# `tag` (the nine delivery statuses) → normalised status.
+TAGS: dict[str, ShipmentStatus] = {
+    "Pending": S.PENDING,
+    "InfoReceived": S.INFO_RECEIVED,
+    "InTransit": S.IN_TRANSIT,
+    "OutForDelivery": S.OUT_FOR_DELIVERY,
+    "AttemptFail": S.FAILED_ATTEMPT,
+    "AvailableForPickup": S.AVAILABLE_FOR_PICKUP,
+    "Delivered": S.DELIVERED,
+    "Exception": S.EXCEPTION,
+    "Expired": S.EXPIRED,
+}
+
+# Documented `subtag` values (sub-statuses `<Tag>_<NNN>`); each follows its tag.
+_SUBTAG_NUMBERS: dict[str, tuple[int, ...]] = {
+    "Pending": (1, 2, 3, 4, 5, 6),
+    "InfoReceived": (1,),
+    "InTransit": (1, 2, 3, 4, 5, 6, 7, 8, 9),
+    "OutForDelivery": (1, 3, 4),
+    "AttemptFail": (1, 2, 3),
+    "AvailableForPickup": (1,),
+    "Delivered": (1, 2, 3, 4, 5),
+    "Exception": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16, 17, 18),
+    "Expired": (1,),
+}
+SUBTAGS: dict[str, ShipmentStatus] = {
+    f"{tag}_{n:03d}": TAGS[tag] for tag, numbers in _SUBTAG_NUMBERS.items() for n in numbers
+}
+
+DEFAULT_STATUS = S.PENDING
+
+# meta.code → error. 4003 (already exists) is handled by the create step itself.
+ALREADY_EXISTS = 4003
+META_CODES: dict[int, type[CarrierError]] = {
+    400: CarrierRejected,
+    4001: CarrierRejected,  # invalid JSON
+    4004: TrackingNumberNotFound,  # tracking does not exist
+    4005: CarrierRejected,  # tracking number invalid
+    4006: CarrierRejected,
+    4007: CarrierRejected,
+    4008: CarrierRejected,
+    4009: CarrierRejected,
+    4010: CarrierRejected,  # slug invalid
+    4011: CarrierRejected,
+    4012: TrackingNumberNotFound,  # no courier can be detected for the number
+    4013: CarrierRejected,
+    4014: CarrierRejected,
+    4015: CarrierRejected,  # id invalid
+    4016: CarrierRejected,
+    4017: CarrierRejected,  # tracking number format invalid
+    401: InvalidCredentials,
+    403: InvalidCredentials,
+    404: CarrierRejected,  # the path itself does not exist
+    429: RateLimited,
+    500: CarrierUnavailable,
+    502: CarrierUnavailable,
+    503: CarrierUnavailable,
+    504: CarrierUnavailable,
+}
+
+
+# --- Parse half ----------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return str(value).strip()
+
+
+def _key(number: Any) -> str:
+    return _text(number).replace(" ", "").upper()
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def map_status(tag: str, subtag: str = "") -> ShipmentStatus:
+    """Normalised status from a subtag, falling back to its tag.
+
+    An unknown subtag is logged and maps to its tag (the given one, else the part of the subtag
+    before "_"); an unknown tag is logged and maps to pending.
+    """
+    if subtag:
+        status = SUBTAGS.get(subtag)
+        if status is not None:
+            return status
+        tag = tag or subtag.split("_", 1)[0]
+        logger.warning("aftership: unknown subtag %r, using tag %r", subtag, tag)
+    if tag:
+        status = TAGS.get(tag)
+        if status is not None:
+            return status
+        logger.warning("aftership: unknown tag %r, using %s", tag, DEFAULT_STATUS.value)
+    return DEFAULT_STATUS
+
+
+def parse_datetime(value: Any, *, what: str = "time") -> dt.datetime | None:
+    """ISO 8601 → aware datetime; naive values are read as UTC; malformed ones logged → None."""
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        logger.warning("aftership: unreadable %s %r", what, text)
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
+
+
+def _place(obj: Mapping[str, Any], *, prefix: str = "") -> str:
+    country = ""
+    for name in ("country_region", "country_iso3", "country_region_name", "country_name"):
+        country = _text(obj.get(f"{prefix}{name}"))
+        if country:
+            break
+    region = " ".join(
+        p for p in (_text(obj.get(f"{prefix}state")), _text(obj.get(f"{prefix}postal_code"))) if p
+    )
+    return ", ".join(p for p in (_text(obj.get(f"{prefix}city")), region, country) if p)
+
+
+def parse_checkpoint(checkpoint: Mapping[str, Any]) -> TrackingEventData | None:
+    """One checkpoint, or None (logged) when its time is missing or unreadable."""
+    occurred_at = parse_datetime(checkpoint.get("checkpoint_time"), what="checkpoint_time")
+    if occurred_at is None:
+        logger.warning("aftership: skipping a checkpoint without a readable time")
+        return None
+    tag = _text(checkpoint.get("tag"))
+    subtag = _text(checkpoint.get("subtag"))
+    location = _text(checkpoint.get("location"))
+    if not location:
+        city = _text(checkpoint.get("city"))
+        region = " ".join(
+            p for p in (_text(checkpoint.get("state")), _text(checkpoint.get("zip"))) if p
+        )
+        country = _text(
+            checkpoint.get("country_region_name")
+            or checkpoint.get("country_name")
+            or checkpoint.get("country_region")
+            or checkpoint.get("country_iso3")
+        )
+        location = ", ".join(p for p in (city, region, country) if p)
+    return TrackingEventData(
+        occurred_at=occurred_at,
+        status=map_status(tag, subtag),
+        description=_text(checkpoint.get("message")) or _text(checkpoint.get("subtag_message")),
+        location=location,
+        raw_code=subtag or tag,
+    )
+
+
+def _newest_first(events: Iterable[TrackingEventData]) -> tuple[TrackingEventData, ...]:
+    unique: dict[str, TrackingEventData] = {}
+    for event in events:
+        unique.setdefault(event.fingerprint, event)
+    # AfterShip lists checkpoints oldest first; equal instants end up in reverse listed order.
+    ordered = list(unique.values())[::-1]
+    return tuple(sorted(ordered, key=lambda e: e.occurred_at, reverse=True))
+
+
+def _estimated_delivery(tracking: Mapping[str, Any]) -> dt.datetime | None:
+    candidates: list[tuple[str, Any]] = []
+    latest = tracking.get("latest_estimated_delivery")
+    if isinstance(latest, Mapping):
+        candidates.append(("latest_estimated_delivery", latest.get("datetime")))
+    else:
+        candidates.append(("latest_estimated_delivery", latest))
+    for name in ("courier_estimated_delivery_date", "aftership_estimated_delivery_date"):
+        candidates.append((name, _mapping(tracking.get(name)).get("estimated_delivery_date")))
+    candidates.append(("expected_delivery", tracking.get("expected_delivery")))  # 2024-04
+    for name, value in candidates:
+        parsed = parse_datetime(value, what=name)
+        if parsed is not None:
+            return parsed
+    return None
+
+
+def parse_tracking(tracking: Mapping[str, Any], *, tracking_number: str = "") -> TrackingResult:
+    """One AfterShip tracking object (either version) → `TrackingResult`, events newest first."""
+    tag = _text(tracking.get("tag"))
+    subtag = _text(tracking.get("subtag"))
+    checkpoints = [c for c in tracking.get("checkpoints") or [] if isinstance(c, Mapping)]
+    parsed = (parse_checkpoint(c) for c in checkpoints)
+    return TrackingResult(
+        carrier=CARRIER,
+        tracking_number=tracking_number or _text(tracking.get("tracking_number")),
+        status=map_status(tag, subtag),
+        sub_status=subtag,
+        raw_status_code=tag,
+        raw_status_text=_text(tracking.get("subtag_message")) or _text(tracking.get("tag_message")),
+        estimated_delivery=_estimated_delivery(tracking),
+        origin=_place(tracking, prefix="origin_"),
+        destination=_place(tracking, prefix="destination_"),
+        events=_newest_first(e for e in parsed if e is not None),
+    )
+
+
+def meta_error(payload: Any, http_status: int) -> CarrierError | None:
+    """The error an AfterShip answer stands for, or None for a success.
+
+    `meta.code` decides (exact table; unknown 4xxx codes are logged and refused); without a
+    readable meta, the HTTP status does.
+    """
+    meta = _mapping(_mapping(payload).get("meta"))
+    code = meta.get("code")
+    try:
+        code = int(code) if code is not None else http_status
+    except (TypeError, ValueError):
+        code = http_status
+    if code in (200, 201) and http_status < 300:
+        return None
+    message = _text(meta.get("message")) or f"status {http_status}"
+    if code == ALREADY_EXISTS:
+        return CarrierRejected(f"aftership: {message} ({code})", carrier=CARRIER)
+    kind = META_CODES.get(code)
+    if kind is None:
+        logger.warning("aftership: unknown meta code %r (%s)", code, message)
+        kind = CarrierUnavailable if 500 <= code < 600 or http_status >= 500 else CarrierRejected
+    return kind(f"aftership: {message} ({code})", carrier=CARRIER)
+
+
+def find_tracking(payload: Any, *, tracking_number: str) -> Mapping[str, Any] | None:
+    """The tracking for `tracking_number` in a list, get or create answer of either version."""
+    data = _mapping(_mapping(payload).get("data"))
+    trackings = data.get("trackings")
+    if isinstance(trackings, list):  # GET /trackings (both versions)
+        wanted = _key(tracking_number)
+        for tracking in trackings:
+            if isinstance(tracking, Mapping) and _key(tracking.get("tracking_number")) == wanted:
+                return tracking
+        return None
+    single = data.get("tracking")  # 2024-04: data.tracking
+    if isinstance(single, Mapping):
+        return single
+    if "tracking_number" in data or "tag" in data:  # 2025-01: data is the tracking
+        return data
+    return None
+
+
+def parse_response(payload: Any, *, tracking_number: str, http_status: int = 200) -> TrackingResult:
+    """A whole AfterShip answer (`{"meta", "data"}`, either version) → `TrackingResult`.
+
+    Raises the `CarrierError` of a failed answer, and `TrackingNumberNotFound` when the answer
+    holds no tracking with that number.
+    """
+    error = meta_error(payload, http_status)
+    if error is not None:
+        raise error
+    tracking = find_tracking(payload, tracking_number=tracking_number)
+    if tracking is None:
+        raise TrackingNumberNotFound("aftership: no such tracking", carrier=CARRIER)
+    return parse_tracking(tracking, tracking_number=tracking_number)
+
+
+def seconds_until_reset(value: Any, *, now: float | None = None) -> float | None:
+    """`X-RateLimit-Reset` (unix time, seconds or milliseconds) as seconds from now (≥ 1)."""
+    try:
+        reset = float(_text(value))
+    except ValueError:
+        return None
+    if not math.isfinite(reset):
+        return None
+    if reset > 1e11:  # milliseconds
+        reset /= 1000
+    wait = reset - (time.time() if now is None else now)
+    return min(max(wait, 1.0), 3600.0)
+
+
+# --- Network half --------------------------------------------------------------------------------
+
+
+def _retry_after_from_reset(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    """Response hook: a 429 without `Retry-After` gets one from `X-RateLimit-Reset`."""
+    if response.status_code == 429 and not response.headers.get("Retry-After"):
+        wait = seconds_until_reset(response.headers.get("X-RateLimit-Reset"))
+        if wait is not None:
+            response.headers["Retry-After"] = f"{wait:.3f}"
+
+
+class _Exists(Exception):
+    """Internal: the create step found the tracking already there (meta 4003)."""
+
+
+def _whole_call_error(
+    numbers: list[str], errors: Mapping[str, CarrierError]
+) -> CarrierError | None:
+    """The error to raise when every number failed alike with a transient or credentials error."""
+    if not numbers or len(errors) < len(numbers):
+        return None
+    first = next(iter(errors.values()))
+    if not (first.transient or isinstance(first, InvalidCredentials)):
+        return None
+    if all(type(error) is type(first) for error in errors.values()):
+        return first
+    return None
+
+
+class AfterShipAdapter(CarrierAdapter):
+    code = CARRIER
+    name = "AfterShip"
+    batch_size = 1
+    public_url_template = "https://track.aftership.com/trackings?tracking-numbers={number}"
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> tuple[Any, int]:
+        credentials = settings.CARRIER_CREDENTIALS.get(CARRIER) or {}
+        headers = {
+            API_KEY_HEADER: credentials.get("api_key", ""),
+            "Accept": "application/json",
+        }
+        if "json" in kwargs:
+            headers["Content-Type"] = "application/json"
+        response = http.send(
+            CARRIER,
+            method,
+            url,
+            headers=headers,
+            hooks={"response": [_retry_after_from_reset]},
+            **kwargs,
+        )
+        if response.headers.get("X-RateLimit-Remaining", "").strip() == "0":
+            wait = seconds_until_reset(response.headers.get("X-RateLimit-Reset"))
+            if wait is not None:
+                ratelimit.pause(CARRIER, wait)
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if payload is None and response.status_code < 300:
+            raise CarrierUnavailable("aftership: unreadable response body", carrier=CARRIER)
+        return payload, response.status_code
+
+    def _find(self, url: str, number: str) -> Mapping[str, Any] | None:
+        payload, status = self._request("GET", url, params={"tracking_numbers": number})
+        error = meta_error(payload, status)
+        if isinstance(error, TrackingNumberNotFound):
+            return None
+        if error is not None:
+            raise error
+        return find_tracking(payload, tracking_number=number)
+
+    def _create(self, url: str, number: str) -> Mapping[str, Any] | None:
+        payload, status = self._request("POST", url, json={"tracking_number": number})
+        if _mapping(_mapping(payload).get("meta")).get("code") == ALREADY_EXISTS:
+            raise _Exists
+        error = meta_error(payload, status)
+        if error is not None:
+            raise error
+        return find_tracking(payload, tracking_number=number)
+
+    def _track_one(self, base: str, number: str) -> TrackingResult:
+        url = f"{base}{TRACKINGS_PATH}"
+        tracking = self._find(url, number)
+        if tracking is None:
+            try:
+                tracking = self._create(url, number)
+            except _Exists:
+                tracking = None
+            if tracking is None:
+                tracking = self._find(url, number)
+        if tracking is None:
+            raise TrackingNumberNotFound("aftership: no such tracking", carrier=CARRIER)
+        return parse_tracking(tracking, tracking_number=number)
+
+    def track(self, tracking_numbers: list[str]) -> BatchOutcome:
+        numbers = list(dict.fromkeys(tracking_numbers))
+        if not numbers:
+            return BatchOutcome()
+        base = http.base_url(CARRIER, REAL_BASE)
+        answers = http.fan_out(
+            lambda number: self._track_one(base, number), numbers, max_workers=MAX_WORKERS
+        )
+        results: dict[str, TrackingResult] = {}
+        errors: dict[str, CarrierError] = {}
+        for number, answer in answers:
+            if isinstance(answer, CarrierError):
+                errors[number] = answer
+            else:
+                results[number] = answer
+        whole = _whole_call_error(numbers, errors)
+        if whole is not None:
+            raise whole
+        return BatchOutcome(results=results, errors=errors)

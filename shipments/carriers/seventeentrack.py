@@ -1,0 +1,507 @@
+"""17TRACK API v2.2: POST JSON arrays of at most 40 numbers, header `17token`.
+
+17TRACK only reports on numbers registered with it. `track()` therefore asks `gettrackinfo`
+first; numbers it rejects as not registered (-18019902) are sent to `register` and asked about
+again within the same call (FORMATS.md §5). Registration is asynchronous: a number registered a
+moment ago usually comes back with status NotFound (→ pending) and no events yet.
+
+Parse half: `parse_track_response(payload, requested=...)` → `BatchOutcome`;
+`parse_track_info(item)` → `TrackingResult` for one `accepted[]` item. Times prefer `time_utc`,
+then `time_iso`, then `time_raw`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.conf import settings
+
+from shipments.models import ShipmentStatus
+
+from . import http
+from .base import (
+    BatchOutcome,
+    CarrierAdapter,
+    CarrierError,
+    CarrierRejected,
+    CarrierUnavailable,
+    InvalidCredentials,
+    RateLimited,
+    TrackingEventData,
+    TrackingNumberNotFound,
+    TrackingResult,
+)
+
+logger = logging.getLogger(__name__)
+
+CARRIER = "17track"
+REAL_BASE = "https://api.17track.net"
+API_PATH = "/track/v2.2"
+BATCH_SIZE = 40
+
+S = ShipmentStatus
+
+# latest_status.status (the nine main statuses) → normalised status.
+MAIN_STATUSES: dict[str, ShipmentStatus] = {
+    "NotFound": S.PENDING,
+    "InfoReceived": S.INFO_RECEIVED,
+    "InTransit": S.IN_TRANSIT,
+    "Expired": S.EXPIRED,
+    "AvailableForPickup": S.AVAILABLE_FOR_PICKUP,
+    "OutForDelivery": S.OUT_FOR_DELIVERY,
+    "DeliveryFailure": S.FAILED_ATTEMPT,
+    "Delivered": S.DELIVERED,
+    "Exception": S.EXCEPTION,
+}
+
+# sub_status (30 documented values) → normalised status; each follows its main status.
+SUB_STATUSES: dict[str, ShipmentStatus] = {
+    "NotFound_Other": S.PENDING,
+    "NotFound_InvalidCode": S.PENDING,
+    "InfoReceived": S.INFO_RECEIVED,
+    "InTransit_PickedUp": S.IN_TRANSIT,
+    "InTransit_Other": S.IN_TRANSIT,
+    "InTransit_Departure": S.IN_TRANSIT,
+    "InTransit_Arrival": S.IN_TRANSIT,
+    "InTransit_CustomsProcessing": S.IN_TRANSIT,
+    "InTransit_CustomsReleased": S.IN_TRANSIT,
+    "InTransit_CustomsRequiringInformation": S.IN_TRANSIT,
+    "Expired_Other": S.EXPIRED,
+    "AvailableForPickup_Other": S.AVAILABLE_FOR_PICKUP,
+    "OutForDelivery_Other": S.OUT_FOR_DELIVERY,
+    "DeliveryFailure_Other": S.FAILED_ATTEMPT,
+    "DeliveryFailure_NoBody": S.FAILED_ATTEMPT,
+    "DeliveryFailure_Security": S.FAILED_ATTEMPT,
+    "DeliveryFailure_Rejected": S.FAILED_ATTEMPT,
+    "DeliveryFailure_InvalidAddress": S.FAILED_ATTEMPT,
+    "Delivered_Other": S.DELIVERED,
+    "Exception_Other": S.EXCEPTION,
+    "Exception_Returning": S.EXCEPTION,
+    "Exception_Returned": S.EXCEPTION,
+    "Exception_NoBody": S.EXCEPTION,
+    "Exception_Security": S.EXCEPTION,
+    "Exception_Damage": S.EXCEPTION,
+    "Exception_Rejected": S.EXCEPTION,
+    "Exception_Delayed": S.EXCEPTION,
+    "Exception_Lost": S.EXCEPTION,
+    "Exception_Destroyed": S.EXCEPTION,
+    "Exception_Cancel": S.EXCEPTION,
+}
+
+# Event `stage` (milestone key stages), used only for an event that carries no sub_status.
+STAGES: dict[str, ShipmentStatus] = {
+    "InfoReceived": S.INFO_RECEIVED,
+    "PickedUp": S.IN_TRANSIT,
+    "Departure": S.IN_TRANSIT,
+    "Arrival": S.IN_TRANSIT,
+    "AvailableForPickup": S.AVAILABLE_FOR_PICKUP,
+    "OutForDelivery": S.OUT_FOR_DELIVERY,
+    "Delivered": S.DELIVERED,
+    "Returning": S.EXCEPTION,
+    "Returned": S.EXCEPTION,
+}
+
+DEFAULT_STATUS = S.PENDING
+
+# Error codes (envelope `code` or `rejected[].error.code`) → what they mean for us.
+NOT_REGISTERED = -18019902
+ALREADY_REGISTERED = -18019901
+ERROR_CODES: dict[int, type[CarrierError]] = {
+    -18010001: InvalidCredentials,  # IP not whitelisted
+    -18010002: InvalidCredentials,  # invalid key
+    -18010003: CarrierUnavailable,  # 17TRACK internal error
+    -18010004: InvalidCredentials,  # account disabled
+    -18010005: InvalidCredentials,  # unauthorized
+    -18010010: CarrierRejected,  # data / format errors …
+    -18010011: CarrierRejected,
+    -18010012: CarrierRejected,
+    -18010013: CarrierRejected,
+    -18010014: CarrierRejected,  # more than 40 numbers
+    -18010015: CarrierRejected,
+    -18010018: CarrierRejected,  # carrier needs an extra parameter (postal code, phone)
+    -18010019: CarrierRejected,
+    -18010020: CarrierRejected,
+    NOT_REGISTERED: TrackingNumberNotFound,
+    -18019903: TrackingNumberNotFound,  # no carrier can be detected for the number
+    -18019904: CarrierRejected,  # only stopped numbers can be retracked
+}
+
+
+# --- Parse half ----------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return str(value).strip()
+
+
+def _key(number: Any) -> str:
+    return _text(number).replace(" ", "").upper()
+
+
+def map_status(main: str, sub: str = "") -> ShipmentStatus:
+    """Normalised status from a 17TRACK sub_status, falling back to its main status.
+
+    An unknown sub_status is logged and maps to its main status (the given one, else the part of
+    the name before "_": sub-statuses are named `<MainStatus>_<Detail>`); an unknown main status
+    is logged and maps to pending.
+    """
+    if sub:
+        status = SUB_STATUSES.get(sub)
+        if status is not None:
+            return status
+        main = main or sub.split("_", 1)[0]
+        logger.warning("17track: unknown sub_status %r, using main status %r", sub, main)
+    if main:
+        status = MAIN_STATUSES.get(main)
+        if status is not None:
+            return status
+        logger.warning("17track: unknown status %r, using %s", main, DEFAULT_STATUS.value)
+    return DEFAULT_STATUS
+
+
+def _event_status(sub: str, stage: str) -> ShipmentStatus:
+    """An event's status: its sub_status, else the main status that names it, else its stage.
+
+    Events carry no main status of their own; an unknown sub_status is logged and falls back to
+    the main status in its name (`<MainStatus>_<Detail>`), then to the event's stage.
+    """
+    if sub:
+        status = SUB_STATUSES.get(sub)
+        if status is not None:
+            return status
+        parent = sub.split("_", 1)[0]
+        status = MAIN_STATUSES.get(parent)
+        logger.warning(
+            "17track: unknown event sub_status %r, using %s",
+            sub,
+            f"main status {parent!r}" if status is not None else f"stage {stage!r}",
+        )
+        if status is not None:
+            return status
+    if stage:
+        status = STAGES.get(stage)
+        if status is not None:
+            return status
+        logger.warning("17track: unknown event stage %r, using %s", stage, DEFAULT_STATUS.value)
+    return DEFAULT_STATUS
+
+
+def _parse_datetime(value: Any, *, what: str) -> dt.datetime | None:
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        logger.warning("17track: unreadable %s %r", what, text)
+        return None
+    return parsed
+
+
+def _raw_time(raw: Any) -> dt.datetime | None:
+    """`time_raw` = {date, time, timezone}: only used when it names its offset."""
+    if not isinstance(raw, Mapping):
+        return None
+    date, time, zone = _text(raw.get("date")), _text(raw.get("time")), _text(raw.get("timezone"))
+    if not date or not zone:
+        return None
+    if zone.upper() in ("Z", "UTC", "GMT"):
+        zone = "+00:00"
+    return _parse_datetime(f"{date}T{time or '00:00'}{zone}", what="time_raw")
+
+
+def event_time(event: Mapping[str, Any]) -> dt.datetime | None:
+    """`time_utc`, else `time_iso` (carrier-local with offset), else an offset-bearing time_raw."""
+    utc = _parse_datetime(event.get("time_utc"), what="time_utc")
+    local = _parse_datetime(event.get("time_iso"), what="time_iso")
+    if local is not None and local.tzinfo is None:
+        local = None
+    if utc is not None:
+        utc = utc if utc.tzinfo is not None else utc.replace(tzinfo=dt.UTC)
+        # The instant is time_utc's; shown in the carrier's local offset when time_iso has one.
+        return utc.astimezone(local.tzinfo) if local is not None else utc
+    if local is not None:
+        return local
+    return _raw_time(event.get("time_raw"))
+
+
+def _address(address: Any) -> str:
+    if not isinstance(address, Mapping):
+        return ""
+    region = " ".join(
+        p for p in (_text(address.get("state")), _text(address.get("postal_code"))) if p
+    )
+    parts = (_text(address.get("city")), region, _text(address.get("country")))
+    return ", ".join(p for p in parts if p)
+
+
+def parse_event(event: Mapping[str, Any]) -> TrackingEventData | None:
+    """One provider event, or None (logged) when it has no readable, zoned time."""
+    occurred_at = event_time(event)
+    if occurred_at is None:
+        logger.warning("17track: skipping an event without a readable time: %r", dict(event))
+        return None
+    sub = _text(event.get("sub_status"))
+    stage = _text(event.get("stage"))
+    description = _text(event.get("description"))
+    if not description:
+        translation = event.get("description_translation")
+        if isinstance(translation, Mapping):
+            description = _text(translation.get("description"))
+    return TrackingEventData(
+        occurred_at=occurred_at,
+        status=_event_status(sub, stage),
+        description=description,
+        location=_text(event.get("location")) or _address(event.get("address")),
+        raw_code=sub or stage,
+    )
+
+
+def _newest_first(events: Iterable[TrackingEventData]) -> tuple[TrackingEventData, ...]:
+    unique: dict[str, TrackingEventData] = {}
+    for event in events:
+        unique.setdefault(event.fingerprint, event)
+    return tuple(sorted(unique.values(), key=lambda e: e.occurred_at, reverse=True))
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _estimated_delivery(track_info: Mapping[str, Any]) -> dt.datetime | None:
+    estimate = _mapping(_mapping(track_info.get("time_metrics")).get("estimated_delivery_date"))
+    for name in ("to", "from"):
+        value = _parse_datetime(estimate.get(name), what=f"estimated_delivery_date.{name}")
+        if value is not None:
+            return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    return None
+
+
+def parse_track_info(item: Mapping[str, Any], *, tracking_number: str = "") -> TrackingResult:
+    """One `accepted[]` item of `gettrackinfo` (or a webhook's `data`) → `TrackingResult`.
+
+    Events of every provider (e.g. origin and destination post) are merged, newest first.
+    """
+    info = _mapping(item.get("track_info"))
+    latest = _mapping(info.get("latest_status"))
+    latest_event = _mapping(info.get("latest_event"))
+    main = _text(latest.get("status"))
+    sub = _text(latest.get("sub_status"))
+    raw_events: list[Mapping[str, Any]] = []
+    for provider in _mapping(info.get("tracking")).get("providers") or []:
+        if isinstance(provider, Mapping):
+            raw_events.extend(e for e in provider.get("events") or [] if isinstance(e, Mapping))
+    parsed = (parse_event(e) for e in raw_events)
+    events = _newest_first(e for e in parsed if e is not None)
+    shipping = _mapping(info.get("shipping_info"))
+    return TrackingResult(
+        carrier=CARRIER,
+        tracking_number=tracking_number or _text(item.get("number")),
+        status=map_status(main, sub),
+        sub_status=sub,
+        raw_status_code=main,
+        raw_status_text=_text(latest.get("sub_status_descr"))
+        or _text(latest_event.get("description")),
+        estimated_delivery=_estimated_delivery(info),
+        origin=_address(shipping.get("shipper_address")),
+        destination=_address(shipping.get("recipient_address")),
+        events=events,
+    )
+
+
+def error_for(code: Any, message: str) -> CarrierError:
+    """The `CarrierError` for a 17TRACK error code (unknown codes: logged, `CarrierRejected`)."""
+    try:
+        number = int(code)
+    except (TypeError, ValueError):
+        number = None
+    kind = ERROR_CODES.get(number) if number is not None else None
+    if kind is None:
+        logger.warning("17track: unknown error code %r (%s)", code, message)
+        kind = CarrierRejected
+    return kind(f"17track: {message or 'error'} ({code})", carrier=CARRIER)
+
+
+def _data(payload: Any) -> Mapping[str, Any]:
+    """The envelope's `data`, raising the envelope's error when `code` is not 0."""
+    if not isinstance(payload, Mapping):
+        raise CarrierUnavailable("17track: unexpected response body", carrier=CARRIER)
+    code = payload.get("code", 0)
+    if code not in (0, "0"):
+        data = _mapping(payload.get("data"))
+        errors = data.get("errors")
+        message = ""
+        if isinstance(errors, list) and errors and isinstance(errors[0], Mapping):
+            message = _text(errors[0].get("message"))
+        raise error_for(code, message or _text(payload.get("message")))
+    data = payload.get("data")
+    if not isinstance(data, Mapping):
+        raise CarrierUnavailable("17track: response without data", carrier=CARRIER)
+    return data
+
+
+def _items(data: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
+    return [item for item in data.get(name) or [] if isinstance(item, Mapping)]
+
+
+def _rejections(data: Mapping[str, Any]) -> dict[str, tuple[Any, str]]:
+    out: dict[str, tuple[Any, str]] = {}
+    for item in _items(data, "rejected"):
+        error = _mapping(item.get("error"))
+        out[_key(item.get("number"))] = (error.get("code"), _text(error.get("message")))
+    return out
+
+
+def unregistered_numbers(payload: Any, *, requested: Iterable[str]) -> list[str]:
+    """The requested numbers that `gettrackinfo` rejected as not registered (-18019902)."""
+    rejected = _rejections(_data(payload))
+    out = []
+    for number in requested:
+        code = rejected.get(_key(number), (None, ""))[0]
+        if code in (NOT_REGISTERED, str(NOT_REGISTERED)):
+            out.append(number)
+    return out
+
+
+def parse_track_response(payload: Any, *, requested: Iterable[str]) -> BatchOutcome:
+    """A `gettrackinfo` answer → a result or an error for every requested number.
+
+    Raises the envelope's error when its `code` is not 0 (it concerns the whole request).
+    """
+    data = _data(payload)
+    accepted = {_key(item.get("number")): item for item in _items(data, "accepted")}
+    rejected = _rejections(data)
+    results: dict[str, TrackingResult] = {}
+    errors: dict[str, CarrierError] = {}
+    for number in requested:
+        key = _key(number)
+        if key in accepted:
+            results[number] = parse_track_info(accepted[key], tracking_number=number)
+        elif key in rejected:
+            errors[number] = error_for(*rejected[key])
+        else:
+            errors[number] = CarrierUnavailable(
+                "17track: no answer for this number", carrier=CARRIER
+            )
+    return BatchOutcome(results=results, errors=errors)
+
+
+def parse_register_response(
+    payload: Any, *, requested: Iterable[str]
+) -> tuple[list[str], dict[str, CarrierError]]:
+    """A `register` answer → (numbers now registered, errors of the numbers it refused)."""
+    data = _data(payload)
+    rejected = _rejections(data)
+    registered: list[str] = []
+    errors: dict[str, CarrierError] = {}
+    for number in requested:
+        code, message = rejected.get(_key(number), (None, ""))
+        if code is None or code in (ALREADY_REGISTERED, str(ALREADY_REGISTERED)):
+            registered.append(number)
+        else:
+            errors[number] = error_for(code, message)
+    return registered, errors
+
+
+# --- Network half --------------------------------------------------------------------------------
+
+
+def _whole_call_error(
+    numbers: list[str], errors: Mapping[str, CarrierError]
+) -> CarrierError | None:
+    """The error to raise when every number failed alike with a transient or credentials error."""
+    if not numbers or len(errors) < len(numbers):
+        return None
+    first = next(iter(errors.values()))
+    if not (first.transient or isinstance(first, InvalidCredentials)):
+        return None
+    if all(type(error) is type(first) for error in errors.values()):
+        return first
+    return None
+
+
+class SeventeenTrackAdapter(CarrierAdapter):
+    code = CARRIER
+    name = "17TRACK"
+    batch_size = BATCH_SIZE
+    public_url_template = "https://t.17track.net/en#nums={number}"
+
+    def _post(self, base: str, endpoint: str, numbers: list[str]) -> Any:
+        credentials = settings.CARRIER_CREDENTIALS.get(CARRIER) or {}
+        response = http.send(
+            CARRIER,
+            "POST",
+            f"{base}{API_PATH}/{endpoint}",
+            json=[{"number": number} for number in numbers],
+            headers={
+                "17token": credentials.get("api_key", ""),
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            },
+        )
+        if response.status_code == 200:
+            return http.json_body(CARRIER, response)
+        if 400 <= response.status_code < 500:
+            raise CarrierRejected(
+                f"17track: {endpoint} refused ({response.status_code})", carrier=CARRIER
+            )
+        raise CarrierUnavailable(
+            f"17track: unexpected status {response.status_code}", carrier=CARRIER
+        )
+
+    def _track_batch(self, base: str, numbers: list[str]) -> BatchOutcome:
+        payload = self._post(base, "gettrackinfo", numbers)
+        outcome = parse_track_response(payload, requested=numbers)
+        unregistered = unregistered_numbers(payload, requested=numbers)
+        if not unregistered:
+            return outcome
+        results = dict(outcome.results)
+        errors = dict(outcome.errors)
+        registered, refused = parse_register_response(
+            self._post(base, "register", unregistered), requested=unregistered
+        )
+        errors.update(refused)
+        if registered:
+            fetched = parse_track_response(
+                self._post(base, "gettrackinfo", registered), requested=registered
+            )
+            for number, result in fetched.results.items():
+                errors.pop(number, None)
+                results[number] = result
+            errors.update(fetched.errors)
+        return BatchOutcome(results=results, errors=errors)
+
+    def track(self, tracking_numbers: list[str]) -> BatchOutcome:
+        numbers = list(dict.fromkeys(tracking_numbers))
+        if not numbers:
+            return BatchOutcome()
+        base = http.base_url(CARRIER, REAL_BASE)
+        results: dict[str, TrackingResult] = {}
+        errors: dict[str, CarrierError] = {}
+        stop: CarrierError | None = None
+        for start in range(0, len(numbers), BATCH_SIZE):
+            batch = numbers[start : start + BATCH_SIZE]
+            if stop is not None:
+                # Rate limited or refused: the next batches would be too, so don't send them.
+                errors.update(dict.fromkeys(batch, stop))
+                continue
+            try:
+                outcome = self._track_batch(base, batch)
+            except (RateLimited, InvalidCredentials) as exc:
+                stop = exc
+                errors.update(dict.fromkeys(batch, exc))
+                continue
+            except CarrierError as exc:
+                errors.update(dict.fromkeys(batch, exc))
+                continue
+            results.update(outcome.results)
+            errors.update(outcome.errors)
+        whole = _whole_call_error(numbers, errors)
+        if whole is not None:
+            raise whole
+        return BatchOutcome(results=results, errors=errors)
