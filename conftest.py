@@ -3,6 +3,7 @@
 pytest_plugins = [
     "shipments.tests.fixtures",
     "shipments.tests.replay",
+    "shipments.tests.sandbox_fixtures",
     "shipments.tests.worker_fixtures",
     "shipments.tests.browser_fixtures",
 ]

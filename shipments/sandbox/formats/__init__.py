@@ -1,0 +1,1 @@
+"""One module per wire format: each renders the same histories in its carrier's own shape."""
