@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -7,4 +7,9 @@ app_name = "tracking"
 urlpatterns = [
     path("", views.lookup, name="lookup"),
     path("<str:token>/", views.tracking_page, name="page"),
+    path("<str:token>/theme.css", views.theme, name="theme"),
+    path("<str:token>/resync/", views.resync, name="resync"),
+    path("<str:token>/resync/<uuid:job_id>/", views.resync_status, name="resync_status"),
+    # Anything else under /track/ is the same "not found", with the same headers.
+    re_path(r"^.+$", views.unknown, name="unknown"),
 ]

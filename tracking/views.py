@@ -1,19 +1,229 @@
-"""Public tracking pages (shopper-facing)."""
+"""Public tracking pages (shopper-facing): lookup, tracking page, shopper resync.
+
+Thin views: parse, call a selector or the resync service, answer HTML or JSON (SPEC §5).
+Every view is wrapped by `public_page` (security headers, our own 404).
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+import logging
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from shipments.models import Shipment
+from shipments.kv import StoreUnavailable
+from shipments.models import RequestSource, ResyncJob
+from shipments.responses import client_ip, job_payload, refused, unavailable, wants_json
+from shipments.services import ResyncVerdict, humanize_wait, shipment_resync
+
+from . import limits
+from .forms import LookupForm
+from .safety import theme_css
+from .security import public_page
+from .selectors import (
+    order_lookup,
+    order_number_key,
+    shipment_for_token,
+    tracking_context,
+    tracking_payload,
+)
+
+logger = logging.getLogger(__name__)
+
+TIMELINE_FRAGMENT = "timeline"
 
 
+def _see_other(url: str) -> HttpResponseRedirect:
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+def _fresh(response: HttpResponse, *vary: str) -> HttpResponse:
+    add_never_cache_headers(response)
+    patch_vary_headers(response, ["Accept", *vary])
+    return response
+
+
+def clock(seconds: int) -> str:
+    """`252` → "4:12" (the countdown's own format)."""
+    minutes, secs = divmod(max(0, int(seconds)), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+# --- Lookup ---------------------------------------------------------------------------------------
+
+
+def _too_many(request: HttpRequest, wait: int) -> HttpResponse:
+    message = _("Too many lookups. Please try again in %(wait)s.") % {"wait": humanize_wait(wait)}
+    if wants_json(request):
+        response: HttpResponse = JsonResponse({"error": message, "retry_after": wait}, status=429)
+    else:
+        response = render(
+            request, "tracking/too_many.html", {"message": message, "retry_after": wait}, status=429
+        )
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def _lookup_data(request: HttpRequest) -> dict[str, str]:
+    """The submitted fields; `order` is accepted for `order_number` (short links, store widgets)."""
+    source = request.POST if request.method == "POST" else request.GET
+    data = {key: source[key] for key in ("order_number", "email", "store") if key in source}
+    if "order_number" not in data and "order" in source:
+        data["order_number"] = source["order"]
+    return data
+
+
+@public_page
+@require_http_methods(["GET", "HEAD", "POST"])
 def lookup(request: HttpRequest) -> HttpResponse:
-    return render(request, "tracking/lookup.html", {})
+    """`GET /track/` shows the form; the form POSTs (with CSRF) to the same URL. A GET that
+    carries both `order_number` and `email` looks up too (for a store's own "track" box)."""
+    data = _lookup_data(request)
+    if request.method != "POST" and not ("order_number" in data and "email" in data):
+        form = LookupForm(initial={k: data[k] for k in ("order_number", "store") if k in data})
+        return _fresh(render(request, "tracking/lookup.html", {"form": form}))
 
+    try:
+        wait = limits.lookup_wait(
+            request,
+            ip=client_ip(request),
+            order_key=order_number_key(data.get("order_number", ""))[:80],
+        )
+    except limits.LimitsUnavailable:
+        logger.warning("lookup rate limits unavailable: serving without them")
+        wait = 0
+    if wait:
+        return _fresh(_too_many(request, wait))
 
-def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
-    shipment = get_object_or_404(
-        Shipment.objects.select_related("order", "store"), public_token=token
+    form = LookupForm(data)
+    if not form.is_valid():
+        if wants_json(request):
+            return _fresh(
+                JsonResponse(
+                    {"error": _("Please correct the form."), "fields": form.errors.get_json_data()},
+                    status=400,
+                )
+            )
+        return _fresh(render(request, "tracking/lookup.html", {"form": form}, status=400))
+
+    match = order_lookup(
+        order_number=form.cleaned_data["order_number"],
+        email=form.cleaned_data["email"],
+        store_slug=form.cleaned_data.get("store") or "",
     )
-    return render(request, "tracking/page.html", {"shipment": shipment})
+    if match is None:
+        message = _(
+            "We could not find an order with this order number and e-mail address. "
+            "Please check both and try again."
+        )
+        if wants_json(request):
+            return _fresh(JsonResponse({"error": message}, status=404))
+        context = {"form": form, "not_found": message}
+        return _fresh(render(request, "tracking/lookup.html", context, status=404))
+    if match.token is None:
+        context = {"match": match}
+        if wants_json(request):
+            return _fresh(JsonResponse({"tracking_url": None, "shipped": False}))
+        return _fresh(render(request, "tracking/not_shipped.html", context))
+    url = reverse("tracking:page", args=[match.token])
+    if wants_json(request):
+        return _fresh(JsonResponse({"tracking_url": request.build_absolute_uri(url)}))
+    return _see_other(url)
+
+
+# --- Tracking page --------------------------------------------------------------------------------
+
+
+@public_page
+@require_safe
+def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The page, its JSON subset, or (header `X-Fragment: timeline`) the live part alone."""
+    shipment = shipment_for_token(token)
+    context = tracking_context(shipment)
+    if wants_json(request):
+        return _fresh(JsonResponse(tracking_payload(request, context)), "X-Fragment")
+    context["retry_clock"] = clock(context["retry_after"])
+    template = "tracking/page.html"
+    if request.headers.get("X-Fragment") == TIMELINE_FRAGMENT:
+        template = "tracking/_timeline.html"
+    return _fresh(render(request, template, context), "X-Fragment")
+
+
+@public_page
+@require_safe
+def theme(request: HttpRequest, token: str) -> HttpResponse:
+    """The store's accent colour as CSS custom properties (the CSP allows no inline style)."""
+    shipment = shipment_for_token(token)
+    response = HttpResponse(theme_css(shipment.store.accent_color), content_type="text/css")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+# --- Shopper resync -------------------------------------------------------------------------------
+
+
+def _accepted(request: HttpRequest, token: str, verdict: ResyncVerdict) -> HttpResponse:
+    job = verdict.job
+    assert job is not None
+    if wants_json(request):
+        body: dict[str, Any] = {
+            "job": str(job.pk),
+            "state": job.state,
+            "status_url": reverse("tracking:resync_status", args=[token, job.pk]),
+            "retry_after": verdict.retry_after,
+        }
+        return JsonResponse(body, status=202)
+    messages.success(
+        request, _("Resync started. Reload this page in a few seconds to see the latest info.")
+    )
+    return _see_other(reverse("tracking:page", args=[token]))
+
+
+@public_page
+def unknown(request: HttpRequest) -> HttpResponse:
+    """Any other URL under /track/: the public pages' own 404."""
+    raise Http404("no such tracking page")
+
+
+@public_page
+@require_POST
+def resync(request: HttpRequest, token: str) -> HttpResponse:
+    """`POST /track/<token>/resync/`: the details page's resync, same shared cooldown, same
+    answers (202 / 429 + Retry-After / 503 + Retry-After), plus a per-IP limit."""
+    shipment = shipment_for_token(token)
+    back = shipment.get_tracking_url()
+    ip = client_ip(request)
+    try:
+        wait = limits.resync_wait(request, ip=ip)
+    except limits.LimitsUnavailable:
+        return unavailable(request, back=back)
+    if wait:
+        logger.info("shopper resync refused: per-IP limit (%ss)", wait)
+        return refused(request, ResyncVerdict(False, wait, "rate_limited"), back=back)
+    try:
+        verdict = shipment_resync(shipment=shipment, source=RequestSource.SHOPPER, ip_address=ip)
+    except StoreUnavailable:
+        return unavailable(request, back=back)
+    if not verdict.accepted:
+        return refused(request, verdict, back=back)
+    return _accepted(request, token, verdict)
+
+
+@public_page
+@require_safe
+def resync_status(request: HttpRequest, token: str, job_id: str) -> HttpResponse:
+    """`GET status_url` → `{"state", "message", "changed"}`; a job of another shipment is 404."""
+    shipment = shipment_for_token(token)
+    job = get_object_or_404(ResyncJob, pk=job_id, shipment=shipment)
+    if wants_json(request):
+        return _fresh(JsonResponse(job_payload(job)))
+    context = {"job": job, "shipment": shipment, "back_url": shipment.get_tracking_url()}
+    return _fresh(render(request, "tracking/job.html", context))

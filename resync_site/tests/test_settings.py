@@ -8,8 +8,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _clean_env() -> dict[str, str]:
+    """The environment without test-run settings (browser tests allow async-unsafe calls)."""
+    skip = {"SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if k not in skip and not k.startswith(("SECURE_", "SESSION_", "CSRF_"))
+    }
+
+
 def _django_setup(**env_overrides: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    env = _clean_env()
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); print('started')"],
@@ -48,11 +58,7 @@ def test_deploy_check_is_clean_with_debug_off():
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env={
-            **{
-                k: v
-                for k, v in os.environ.items()
-                if not k.startswith(("SECURE_", "SESSION_", "CSRF_"))
-            },
+            **_clean_env(),
             "DJANGO_SETTINGS_MODULE": "resync_site.settings",
             "DEBUG": "0",
             "SECRET_KEY": "a-long-random-production-secret-" + "k" * 40,

@@ -1,0 +1,84 @@
+"""Abuse limits on the public endpoints, counted by django-ratelimit in the "default" cache
+(Redis). Each check counts the request and says how long the caller must wait (0 = go on).
+
+Redis down: `LimitsUnavailable` — the lookup and the pages fail open (they serve from the
+database), a resync answers 503 like every other resync refusal of that kind.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+
+from django.conf import settings
+from django.http import HttpRequest
+from django_ratelimit.core import get_usage
+
+from shipments.kv import RedisError
+
+
+class LimitsUnavailable(Exception):
+    """The rate-limit counters (Redis) do not answer."""
+
+
+def _wait(request: HttpRequest, *, group: str, value: str, rate: str) -> int:
+    try:
+        usage = get_usage(
+            request,
+            group=group,
+            key=lambda _group, _request: value,
+            rate=rate,
+            increment=True,
+        )
+    except (RedisError, OSError) as exc:
+        raise LimitsUnavailable(str(exc)) from exc
+    if usage is None or not usage["should_limit"]:
+        return 0
+    if usage["limit"] == 0:
+        # django-ratelimit could not read its counter: treat as unavailable, not as abuse.
+        raise LimitsUnavailable("rate-limit counter unreadable")
+    return max(1, math.ceil(usage["time_left"]))
+
+
+def client_key(ip: str | None) -> str:
+    """The client as the limits count it: an IPv4 address, or the /64 of an IPv6 address (one
+    subscriber usually holds a whole /64, so single addresses would be free to cycle)."""
+    try:
+        address = ipaddress.ip_address(ip or "")
+    except ValueError:
+        return "unknown"
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    return str(address)
+
+
+def lookup_wait(request: HttpRequest, *, ip: str | None, order_key: str) -> int:
+    """Count one lookup against the client's IP and the order number typed."""
+    waits = [
+        _wait(
+            request,
+            group="track-lookup-ip",
+            value=client_key(ip),
+            rate=settings.TRACK_LOOKUP_RATE_PER_IP,
+        )
+    ]
+    if order_key:
+        waits.append(
+            _wait(
+                request,
+                group="track-lookup-order",
+                value=order_key,
+                rate=settings.TRACK_LOOKUP_RATE_PER_ORDER,
+            )
+        )
+    return max(waits)
+
+
+def resync_wait(request: HttpRequest, *, ip: str | None) -> int:
+    """Count one shopper resync against the client's IP (whatever token it names)."""
+    return _wait(
+        request,
+        group="track-resync-ip",
+        value=client_key(ip),
+        rate=settings.TRACK_RESYNC_RATE_PER_IP,
+    )
