@@ -96,6 +96,20 @@ class WorkerProcess:
         self.stop(signal.SIGKILL)
 
 
+# The sandbox accepts any non-empty credentials.
+SANDBOX_CREDENTIALS = {
+    "DHL_API_KEY": "sandbox-dhl-key",
+    "UPS_CLIENT_ID": "sandbox-ups-id",
+    "UPS_CLIENT_SECRET": "sandbox-ups-secret",
+    "FEDEX_CLIENT_ID": "sandbox-fedex-id",
+    "FEDEX_CLIENT_SECRET": "sandbox-fedex-secret",
+    "USPS_CLIENT_ID": "sandbox-usps-id",
+    "USPS_CLIENT_SECRET": "sandbox-usps-secret",
+    "SEVENTEENTRACK_API_KEY": "sandbox-17track-key",
+    "AFTERSHIP_API_KEY": "sandbox-aftership-key",
+}
+
+
 def worker_env(sandbox_url: str, **extra: str) -> dict[str, str]:
     env = {
         **os.environ,
@@ -105,6 +119,7 @@ def worker_env(sandbox_url: str, **extra: str) -> dict[str, str]:
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CARRIER_SANDBOX_URL": sandbox_url,
         "CARRIER_RETRY_BASE_DELAY": "0.2",
+        "CARRIER_MAX_RETRIES": "3",
         "CARRIER_READ_TIMEOUT": "2",
         "LOG_LEVEL": "INFO",
         "PYTHONUNBUFFERED": "1",
@@ -112,6 +127,7 @@ def worker_env(sandbox_url: str, **extra: str) -> dict[str, str]:
     for code in ("DHL", "UPS", "FEDEX", "USPS", "SEVENTEENTRACK", "AFTERSHIP", "SANDBOX"):
         env[f"{code}_RATE_LIMIT"] = "1000"
         env.pop(f"{code}_API_BASE_URL", None)
+    env.update(SANDBOX_CREDENTIALS)
     env.update(extra)
     return env
 
