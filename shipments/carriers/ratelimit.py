@@ -48,8 +48,9 @@ def acquire(carrier: str) -> None:
     if rate <= 0:
         return
     interval_ms = 1000.0 / rate
-    # Allow a burst of up to one second's worth of requests (at least one).
-    burst_ms = max(0.0, interval_ms * (max(1.0, rate) - 1))
+    # A burst of a tenth of a second's worth of requests (at least one) may go at once; beyond
+    # that, requests are spaced evenly, so the rate holds over any window of a second or more.
+    burst_ms = interval_ms * (max(1.0, rate / 10) - 1)
     try:
         client = get_redis()
         if _script is None:
