@@ -6,5 +6,14 @@ app_name = "shipments"
 
 urlpatterns = [
     path("shipments/", views.shipment_list, name="list"),
+    path("shipments/resync/", views.shipment_bulk_resync, name="bulk_resync"),
     path("shipments/<int:shipment_id>/", views.shipment_detail, name="detail"),
+    path("shipments/<int:shipment_id>/resync/", views.shipment_resync, name="resync"),
+    path(
+        "shipments/<int:shipment_id>/resync/<uuid:job_id>/",
+        views.resync_job_status,
+        name="resync_job",
+    ),
+    path("sync-runs/<int:run_id>/", views.sync_run_detail, name="sync_run"),
+    path("stores/switch/", views.store_switch, name="switch_store"),
 ]
