@@ -48,9 +48,10 @@ def acquire(carrier: str) -> None:
     if rate <= 0:
         return
     interval_ms = 1000.0 / rate
-    # A burst of a tenth of a second's worth of requests (at least one) may go at once; beyond
-    # that, requests are spaced evenly, so the rate holds over any window of a second or more.
-    burst_ms = interval_ms * (max(1.0, rate / 10) - 1)
+    # A small burst may go at once (a tenth of a second's worth, or up to 3 requests for slow
+    # carriers, so one call's register-then-fetch fits); beyond it requests are spaced evenly,
+    # so the rate holds over any window of a second or more.
+    burst_ms = interval_ms * (max(1.0, min(rate, 3.0), rate / 10) - 1)
     try:
         client = get_redis()
         if _script is None:
