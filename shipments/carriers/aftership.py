@@ -24,7 +24,8 @@ import datetime as dt
 import logging
 import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import requests
@@ -45,6 +46,15 @@ from .base import (
     TrackingNumberNotFound,
     TrackingResult,
 )
+from .parsing import (
+    as_mapping,
+    json_or_none,
+    newest_first,
+    number_key,
+    parse_iso_datetime,
+    place,
+    text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +63,6 @@ REAL_BASE = "https://api.aftership.com"
 API_VERSION = "2025-01"
 TRACKINGS_PATH = f"/tracking/{API_VERSION}/trackings"
 API_KEY_HEADER = "as-api-key"
-MAX_WORKERS = 8
 
 S = ShipmentStatus
 
@@ -121,20 +130,6 @@ META_CODES: dict[int, type[CarrierError]] = {
 # --- Parse half ----------------------------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    return str(value).strip()
-
-
-def _key(number: Any) -> str:
-    return _text(number).replace(" ", "").upper()
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
 def map_status(tag: str, subtag: str = "") -> ShipmentStatus:
     """Normalised status from a subtag, falling back to its tag.
 
@@ -157,27 +152,21 @@ def map_status(tag: str, subtag: str = "") -> ShipmentStatus:
 
 def parse_datetime(value: Any, *, what: str = "time") -> dt.datetime | None:
     """ISO 8601 → aware datetime; naive values are read as UTC; malformed ones logged → None."""
-    text = _text(value)
-    if not text:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
-        logger.warning("aftership: unreadable %s %r", what, text)
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
+    return parse_iso_datetime(value, what=what, carrier=CARRIER, log=logger)
 
 
 def _place(obj: Mapping[str, Any], *, prefix: str = "") -> str:
     country = ""
     for name in ("country_region", "country_iso3", "country_region_name", "country_name"):
-        country = _text(obj.get(f"{prefix}{name}"))
+        country = text(obj.get(f"{prefix}{name}"))
         if country:
             break
-    region = " ".join(
-        p for p in (_text(obj.get(f"{prefix}state")), _text(obj.get(f"{prefix}postal_code"))) if p
+    return place(
+        text(obj.get(f"{prefix}city")),
+        text(obj.get(f"{prefix}state")),
+        text(obj.get(f"{prefix}postal_code")),
+        country,
     )
-    return ", ".join(p for p in (_text(obj.get(f"{prefix}city")), region, country) if p)
 
 
 def parse_checkpoint(checkpoint: Mapping[str, Any]) -> TrackingEventData | None:
@@ -186,37 +175,29 @@ def parse_checkpoint(checkpoint: Mapping[str, Any]) -> TrackingEventData | None:
     if occurred_at is None:
         logger.warning("aftership: skipping a checkpoint without a readable time")
         return None
-    tag = _text(checkpoint.get("tag"))
-    subtag = _text(checkpoint.get("subtag"))
-    location = _text(checkpoint.get("location"))
+    tag = text(checkpoint.get("tag"))
+    subtag = text(checkpoint.get("subtag"))
+    location = text(checkpoint.get("location"))
     if not location:
-        city = _text(checkpoint.get("city"))
-        region = " ".join(
-            p for p in (_text(checkpoint.get("state")), _text(checkpoint.get("zip"))) if p
-        )
-        country = _text(
+        country = text(
             checkpoint.get("country_region_name")
             or checkpoint.get("country_name")
             or checkpoint.get("country_region")
             or checkpoint.get("country_iso3")
         )
-        location = ", ".join(p for p in (city, region, country) if p)
+        location = place(
+            text(checkpoint.get("city")),
+            text(checkpoint.get("state")),
+            text(checkpoint.get("zip")),
+            country,
+        )
     return TrackingEventData(
         occurred_at=occurred_at,
         status=map_status(tag, subtag),
-        description=_text(checkpoint.get("message")) or _text(checkpoint.get("subtag_message")),
+        description=text(checkpoint.get("message")) or text(checkpoint.get("subtag_message")),
         location=location,
         raw_code=subtag or tag,
     )
-
-
-def _newest_first(events: Iterable[TrackingEventData]) -> tuple[TrackingEventData, ...]:
-    unique: dict[str, TrackingEventData] = {}
-    for event in events:
-        unique.setdefault(event.fingerprint, event)
-    # AfterShip lists checkpoints oldest first; equal instants end up in reverse listed order.
-    ordered = list(unique.values())[::-1]
-    return tuple(sorted(ordered, key=lambda e: e.occurred_at, reverse=True))
 
 
 def _estimated_delivery(tracking: Mapping[str, Any]) -> dt.datetime | None:
@@ -227,7 +208,7 @@ def _estimated_delivery(tracking: Mapping[str, Any]) -> dt.datetime | None:
     else:
         candidates.append(("latest_estimated_delivery", latest))
     for name in ("courier_estimated_delivery_date", "aftership_estimated_delivery_date"):
-        candidates.append((name, _mapping(tracking.get(name)).get("estimated_delivery_date")))
+        candidates.append((name, as_mapping(tracking.get(name)).get("estimated_delivery_date")))
     candidates.append(("expected_delivery", tracking.get("expected_delivery")))  # 2024-04
     for name, value in candidates:
         parsed = parse_datetime(value, what=name)
@@ -238,21 +219,22 @@ def _estimated_delivery(tracking: Mapping[str, Any]) -> dt.datetime | None:
 
 def parse_tracking(tracking: Mapping[str, Any], *, tracking_number: str = "") -> TrackingResult:
     """One AfterShip tracking object (either version) → `TrackingResult`, events newest first."""
-    tag = _text(tracking.get("tag"))
-    subtag = _text(tracking.get("subtag"))
+    tag = text(tracking.get("tag"))
+    subtag = text(tracking.get("subtag"))
     checkpoints = [c for c in tracking.get("checkpoints") or [] if isinstance(c, Mapping)]
     parsed = (parse_checkpoint(c) for c in checkpoints)
     return TrackingResult(
         carrier=CARRIER,
-        tracking_number=tracking_number or _text(tracking.get("tracking_number")),
+        tracking_number=tracking_number or text(tracking.get("tracking_number")),
         status=map_status(tag, subtag),
         sub_status=subtag,
         raw_status_code=tag,
-        raw_status_text=_text(tracking.get("subtag_message")) or _text(tracking.get("tag_message")),
+        raw_status_text=text(tracking.get("subtag_message")) or text(tracking.get("tag_message")),
         estimated_delivery=_estimated_delivery(tracking),
         origin=_place(tracking, prefix="origin_"),
         destination=_place(tracking, prefix="destination_"),
-        events=_newest_first(e for e in parsed if e is not None),
+        # AfterShip lists checkpoints oldest first.
+        events=newest_first((e for e in parsed if e is not None), listed_oldest_first=True),
     )
 
 
@@ -262,7 +244,7 @@ def meta_error(payload: Any, http_status: int) -> CarrierError | None:
     `meta.code` decides (exact table; unknown 4xxx codes are logged and refused); without a
     readable meta, the HTTP status does.
     """
-    meta = _mapping(_mapping(payload).get("meta"))
+    meta = as_mapping(as_mapping(payload).get("meta"))
     code = meta.get("code")
     try:
         code = int(code) if code is not None else http_status
@@ -270,7 +252,7 @@ def meta_error(payload: Any, http_status: int) -> CarrierError | None:
         code = http_status
     if code in (200, 201) and http_status < 300:
         return None
-    message = _text(meta.get("message")) or f"status {http_status}"
+    message = text(meta.get("message")) or f"status {http_status}"
     if code == ALREADY_EXISTS:
         return CarrierRejected(f"aftership: {message} ({code})", carrier=CARRIER)
     kind = META_CODES.get(code)
@@ -282,12 +264,15 @@ def meta_error(payload: Any, http_status: int) -> CarrierError | None:
 
 def find_tracking(payload: Any, *, tracking_number: str) -> Mapping[str, Any] | None:
     """The tracking for `tracking_number` in a list, get or create answer of either version."""
-    data = _mapping(_mapping(payload).get("data"))
+    data = as_mapping(as_mapping(payload).get("data"))
     trackings = data.get("trackings")
     if isinstance(trackings, list):  # GET /trackings (both versions)
-        wanted = _key(tracking_number)
+        wanted = number_key(tracking_number)
         for tracking in trackings:
-            if isinstance(tracking, Mapping) and _key(tracking.get("tracking_number")) == wanted:
+            if (
+                isinstance(tracking, Mapping)
+                and number_key(tracking.get("tracking_number")) == wanted
+            ):
                 return tracking
         return None
     single = data.get("tracking")  # 2024-04: data.tracking
@@ -316,7 +301,7 @@ def parse_response(payload: Any, *, tracking_number: str, http_status: int = 200
 def seconds_until_reset(value: Any, *, now: float | None = None) -> float | None:
     """`X-RateLimit-Reset` (unix time, seconds or milliseconds) as seconds from now (≥ 1)."""
     try:
-        reset = float(_text(value))
+        reset = float(text(value))
     except ValueError:
         return None
     if not math.isfinite(reset):
@@ -340,20 +325,6 @@ def _retry_after_from_reset(response: requests.Response, *args: Any, **kwargs: A
 
 class _Exists(Exception):
     """Internal: the create step found the tracking already there (meta 4003)."""
-
-
-def _whole_call_error(
-    numbers: list[str], errors: Mapping[str, CarrierError]
-) -> CarrierError | None:
-    """The error to raise when every number failed alike with a transient or credentials error."""
-    if not numbers or len(errors) < len(numbers):
-        return None
-    first = next(iter(errors.values()))
-    if not (first.transient or isinstance(first, InvalidCredentials)):
-        return None
-    if all(type(error) is type(first) for error in errors.values()):
-        return first
-    return None
 
 
 class AfterShipAdapter(CarrierAdapter):
@@ -382,10 +353,7 @@ class AfterShipAdapter(CarrierAdapter):
             wait = seconds_until_reset(response.headers.get("X-RateLimit-Reset"))
             if wait is not None:
                 ratelimit.pause(CARRIER, wait)
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
+        payload = json_or_none(response)
         if payload is None and response.status_code < 300:
             raise CarrierUnavailable("aftership: unreadable response body", carrier=CARRIER)
         return payload, response.status_code
@@ -401,7 +369,7 @@ class AfterShipAdapter(CarrierAdapter):
 
     def _create(self, url: str, number: str) -> Mapping[str, Any] | None:
         payload, status = self._request("POST", url, json={"tracking_number": number})
-        if _mapping(_mapping(payload).get("meta")).get("code") == ALREADY_EXISTS:
+        if as_mapping(as_mapping(payload).get("meta")).get("code") == ALREADY_EXISTS:
             raise _Exists
         error = meta_error(payload, status)
         if error is not None:
@@ -427,17 +395,4 @@ class AfterShipAdapter(CarrierAdapter):
         if not numbers:
             return BatchOutcome()
         base = http.base_url(CARRIER, REAL_BASE)
-        answers = http.fan_out(
-            lambda number: self._track_one(base, number), numbers, max_workers=MAX_WORKERS
-        )
-        results: dict[str, TrackingResult] = {}
-        errors: dict[str, CarrierError] = {}
-        for number, answer in answers:
-            if isinstance(answer, CarrierError):
-                errors[number] = answer
-            else:
-                results[number] = answer
-        whole = _whole_call_error(numbers, errors)
-        if whole is not None:
-            raise whole
-        return BatchOutcome(results=results, errors=errors)
+        return http.collect_outcomes(http.fan_out(partial(self._track_one, base), numbers))

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-import requests
 from django.conf import settings
 
 from shipments.models import ShipmentStatus
@@ -42,13 +41,13 @@ from .base import (
     TrackingResult,
 )
 from .numbers import normalize_tracking_number
+from .parsing import as_list, json_or_none, parse_iso_datetime, place, scalar_text
 
 logger = logging.getLogger(__name__)
 
 CARRIER = "dhl"
 REAL_BASE = "https://api-eu.dhl.com"
 TRACK_PATH = "/track/shipments"
-MAX_WORKERS = 8
 
 S = ShipmentStatus
 
@@ -83,13 +82,13 @@ TRANSIT_REFINEMENTS: dict[str, ShipmentStatus] = {
 
 def canonical_status_text(value: Any) -> str:
     """Case, underscores, runs of spaces and a final full stop do not matter; words do."""
-    text = " ".join(_text(value).replace("_", " ").split()).casefold()
+    text = " ".join(scalar_text(value).replace("_", " ").split()).casefold()
     return text.rstrip(".").rstrip()
 
 
 def map_status(status_code: Any, status_text: Any = "") -> ShipmentStatus:
     """`statusCode` (+ the exact `status` refinements for `transit`) → normalised status."""
-    code = _text(status_code).casefold()
+    code = scalar_text(status_code).casefold()
     status = STATUS_CODES.get(code)
     if status is None:
         logger.warning("dhl: unknown statusCode %r, treated as %s", code, S.PENDING.value)
@@ -101,17 +100,7 @@ def map_status(status_code: Any, status_text: Any = "") -> ShipmentStatus:
 
 def parse_timestamp(value: Any, *, what: str = "timestamp") -> dt.datetime | None:
     """ISO date or date-time; naive → UTC. None (and a log line) when unreadable."""
-    text = _text(value)
-    if not text:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
-        logger.warning("dhl: unreadable %s %r", what, text)
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed
+    return parse_iso_datetime(scalar_text(value), what=what, carrier=CARRIER, log=logger)
 
 
 def parse_references(shipment: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -123,9 +112,9 @@ def parse_references(shipment: Mapping[str, Any]) -> tuple[tuple[str, str], ...]
     if not isinstance(raw, list):
         return ()
     return tuple(
-        (_text(item.get("type")), _text(item.get("number")))
+        (scalar_text(item.get("type")), scalar_text(item.get("number")))
         for item in raw
-        if isinstance(item, Mapping) and _text(item.get("number"))
+        if isinstance(item, Mapping) and scalar_text(item.get("number"))
     )
 
 
@@ -133,22 +122,22 @@ def parse_event(event: Mapping[str, Any]) -> TrackingEventData | None:
     """One `ShipmentEvent`; None when it has no readable timestamp."""
     occurred_at = parse_timestamp(event.get("timestamp"), what="event timestamp")
     if occurred_at is None:
-        if not _text(event.get("timestamp")):
+        if not scalar_text(event.get("timestamp")):
             logger.warning("dhl: event without timestamp skipped")
         return None
     return TrackingEventData(
         occurred_at=occurred_at,
         status=map_status(event.get("statusCode"), event.get("status")),
-        description=_text(event.get("description")) or _text(event.get("status")),
+        description=scalar_text(event.get("description")) or scalar_text(event.get("status")),
         location=_place(event.get("location")),
-        raw_code=_text(event.get("statusCode")),
+        raw_code=scalar_text(event.get("statusCode")),
     )
 
 
 def parse_shipment(shipment: Mapping[str, Any], *, tracking_number: str) -> TrackingResult:
     """One element of `shipments[]` → `TrackingResult` for the number we asked about."""
     pairs: list[tuple[Mapping[str, Any], TrackingEventData]] = []
-    for raw in _list(shipment.get("events")):
+    for raw in as_list(shipment.get("events")):
         event = parse_event(raw) if isinstance(raw, Mapping) else None
         if event is not None:
             pairs.append((raw, event))
@@ -156,7 +145,7 @@ def parse_shipment(shipment: Mapping[str, Any], *, tracking_number: str) -> Trac
 
     # The shipment-level `status` is DHL's own latest; without it, the newest event is.
     latest = shipment.get("status")
-    if not isinstance(latest, Mapping) or not _text(latest.get("statusCode")):
+    if not isinstance(latest, Mapping) or not scalar_text(latest.get("statusCode")):
         latest = pairs[0][0] if pairs else {}
     status = map_status(latest.get("statusCode"), latest.get("status")) if latest else S.PENDING
     return TrackingResult(
@@ -164,8 +153,8 @@ def parse_shipment(shipment: Mapping[str, Any], *, tracking_number: str) -> Trac
         tracking_number=tracking_number,
         status=status,
         sub_status="",  # DHL has no sub-status; `status` is free text (in raw_status_text)
-        raw_status_code=_text(latest.get("statusCode")),
-        raw_status_text=_text(latest.get("status")) or _text(latest.get("description")),
+        raw_status_code=scalar_text(latest.get("statusCode")),
+        raw_status_text=scalar_text(latest.get("status")) or scalar_text(latest.get("description")),
         estimated_delivery=_estimated_delivery(shipment),
         origin=_place(shipment.get("origin")),
         destination=_place(shipment.get("destination")),
@@ -188,7 +177,11 @@ def parse_track_response(payload: Any, *, requested: list[str]) -> BatchOutcome:
     for number in requested:
         wanted = normalize_tracking_number(number)
         match = next(
-            (s for s in candidates if normalize_tracking_number(_text(s.get("id"))) == wanted),
+            (
+                s
+                for s in candidates
+                if normalize_tracking_number(scalar_text(s.get("id"))) == wanted
+            ),
             None,
         )
         if match is None and len(requested) == 1 and candidates:
@@ -205,7 +198,11 @@ def parse_track_response(payload: Any, *, requested: list[str]) -> BatchOutcome:
 def error_for_response(status_code: int, payload: Any, *, tracking_number: str) -> CarrierError:
     """A non-200 answer that `http.send` let through (4xx other than 401/403/429)."""
     problem = payload if isinstance(payload, Mapping) else {}
-    detail = _text(problem.get("detail")) or _text(problem.get("title")) or f"HTTP {status_code}"
+    detail = (
+        scalar_text(problem.get("detail"))
+        or scalar_text(problem.get("title"))
+        or f"HTTP {status_code}"
+    )
     if status_code == 404:
         return TrackingNumberNotFound(f"dhl: {tracking_number}: {detail}", carrier=CARRIER)
     return CarrierRejected(
@@ -232,49 +229,13 @@ def _place(holder: Any) -> str:
     address = holder.get("address") if isinstance(holder, Mapping) else None
     if not isinstance(address, Mapping):
         return ""
-    parts = (_text(address.get("addressLocality")), _text(address.get("countryCode")))
-    return ", ".join(part for part in parts if part)
-
-
-def _text(value: Any) -> str:
-    if value is None or isinstance(value, Mapping | list):
-        return ""
-    return str(value).strip()
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+    return place(
+        scalar_text(address.get("addressLocality")),
+        country=scalar_text(address.get("countryCode")),
+    )
 
 
 # --- Network half ---------------------------------------------------------------------------------
-
-
-def _unique(numbers: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(n for n in numbers if n))
-
-
-def _collect(pairs: Iterable[tuple[str, TrackingResult | CarrierError]]) -> BatchOutcome:
-    """Per-number outcomes → `BatchOutcome`; one shared transient/credentials failure is raised."""
-    results: dict[str, TrackingResult] = {}
-    errors: dict[str, CarrierError] = {}
-    for number, outcome in pairs:
-        if isinstance(outcome, CarrierError):
-            errors[number] = outcome
-        else:
-            results[number] = outcome
-    if errors and not results:
-        kinds = {type(error) for error in errors.values()}
-        first = next(iter(errors.values()))
-        if len(kinds) == 1 and (first.transient or isinstance(first, InvalidCredentials)):
-            raise max(errors.values(), key=lambda error: error.retry_after or 0.0)
-    return BatchOutcome(results=results, errors=errors)
-
-
-def _json_or_none(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
 
 
 class DHLAdapter(CarrierAdapter):
@@ -287,15 +248,15 @@ class DHLAdapter(CarrierAdapter):
     )
 
     def track(self, tracking_numbers: list[str]) -> BatchOutcome:
-        numbers = _unique(tracking_numbers)
+        numbers = http.unique_numbers(tracking_numbers)
         if not numbers:
             return BatchOutcome()
-        api_key = _text(settings.CARRIER_CREDENTIALS.get(CARRIER, {}).get("api_key"))
+        api_key = scalar_text(settings.CARRIER_CREDENTIALS.get(CARRIER, {}).get("api_key"))
         if not api_key:
             raise InvalidCredentials("dhl: no API key configured", carrier=CARRIER)
         base = http.base_url(CARRIER, REAL_BASE)
         one = partial(self._track_one, base, api_key)
-        return _collect(http.fan_out(one, numbers, max_workers=MAX_WORKERS))
+        return http.collect_outcomes(http.fan_out(one, numbers))
 
     def _track_one(self, base: str, api_key: str, number: str) -> TrackingResult:
         response = http.send(
@@ -307,9 +268,7 @@ class DHLAdapter(CarrierAdapter):
         )
         if response.status_code != 200:
             raise error_for_response(
-                response.status_code, _json_or_none(response), tracking_number=number
+                response.status_code, json_or_none(response), tracking_number=number
             )
         outcome = parse_track_response(http.json_body(CARRIER, response), requested=[number])
-        if number in outcome.errors:
-            raise outcome.errors[number]
-        return outcome.results[number]
+        return http.result_for(number, outcome)

@@ -21,12 +21,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
-
-import requests
-from django.conf import settings
 
 from shipments.models import ShipmentStatus
 
@@ -43,6 +40,14 @@ from .base import (
     TrackingResult,
 )
 from .numbers import normalize_tracking_number
+from .parsing import (
+    as_list,
+    as_mapping,
+    json_or_none,
+    parse_iso_datetime,
+    place,
+    scalar_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +56,6 @@ REAL_BASE = "https://apis.fedex.com"
 TOKEN_PATH = "/oauth/token"  # noqa: S105 - a URL path, not a secret
 TRACK_PATH = "/track/v1/trackingnumbers"
 MAX_NUMBERS_PER_REQUEST = 30
-MAX_WORKERS = 4
 
 NOT_FOUND_ERRORS = frozenset({"TRACKING.TRACKINGNUMBER.NOTFOUND"})
 
@@ -131,7 +135,7 @@ _OLDEST = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 def map_status(code: Any, derived_code: Any = "") -> ShipmentStatus:
     """Tracking status code → normalised status; the derived code when the code is unknown."""
-    code, derived = _text(code).upper(), _text(derived_code).upper()
+    code, derived = scalar_text(code).upper(), scalar_text(derived_code).upper()
     if code:
         found = STATUS_CODES.get(code)
         if found is not None:
@@ -148,26 +152,20 @@ def map_status(code: Any, derived_code: Any = "") -> ShipmentStatus:
 
 def parse_timestamp(value: Any, *, what: str = "timestamp") -> dt.datetime | None:
     """ISO 8601 with offset (naive → UTC); None (and a log line) when unreadable."""
-    text = _text(value)
-    if not text:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
-        logger.warning("fedex: unreadable %s %r", what, text)
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
+    return parse_iso_datetime(scalar_text(value), what=what, carrier=CARRIER, log=logger)
 
 
 def parse_scan_event(event: Mapping[str, Any]) -> TrackingEventData | None:
     """One `scanEvents[]` entry; None when its date is missing or unreadable."""
     occurred_at = parse_timestamp(event.get("date"), what="scan date")
     if occurred_at is None:
-        if not _text(event.get("date")):
+        if not scalar_text(event.get("date")):
             logger.warning("fedex: scan event without date skipped")
         return None
-    description = _text(event.get("eventDescription")) or _text(event.get("derivedStatus"))
-    exception = _text(event.get("exceptionDescription"))
+    description = scalar_text(event.get("eventDescription")) or scalar_text(
+        event.get("derivedStatus")
+    )
+    exception = scalar_text(event.get("exceptionDescription"))
     if exception and exception != description:
         description = f"{description}: {exception}" if description else exception
     return TrackingEventData(
@@ -175,7 +173,7 @@ def parse_scan_event(event: Mapping[str, Any]) -> TrackingEventData | None:
         status=map_status(event.get("eventType"), event.get("derivedStatusCode")),
         description=description,
         location=_place(event.get("scanLocation")),
-        raw_code=_text(event.get("eventType")) or _text(event.get("derivedStatusCode")),
+        raw_code=scalar_text(event.get("eventType")) or scalar_text(event.get("derivedStatusCode")),
     )
 
 
@@ -184,15 +182,15 @@ def parse_track_result(result: Mapping[str, Any], *, tracking_number: str) -> Tr
     events = [
         event
         for event in (
-            parse_scan_event(raw) for raw in _list(result.get("scanEvents")) if _is_map(raw)
+            parse_scan_event(raw) for raw in as_list(result.get("scanEvents")) if _is_map(raw)
         )
         if event is not None
     ]
     events.sort(key=lambda event: event.occurred_at, reverse=True)
 
-    latest = _mapping(result.get("latestStatusDetail"))
-    code, derived = _text(latest.get("code")), _text(latest.get("derivedCode"))
-    text = _text(latest.get("description")) or _text(latest.get("statusByLocale"))
+    latest = as_mapping(result.get("latestStatusDetail"))
+    code, derived = scalar_text(latest.get("code")), scalar_text(latest.get("derivedCode"))
+    text = scalar_text(latest.get("description")) or scalar_text(latest.get("statusByLocale"))
     if code or derived:
         status = map_status(code, derived)
     elif events:
@@ -209,12 +207,12 @@ def parse_track_result(result: Mapping[str, Any], *, tracking_number: str) -> Tr
         estimated_delivery=_estimated_delivery(result),
         origin=_place(
             _location_address(result.get("originLocation"))
-            or _mapping(_mapping(result.get("shipperInformation")).get("address"))
+            or as_mapping(as_mapping(result.get("shipperInformation")).get("address"))
         ),
         destination=_place(
             _location_address(result.get("destinationLocation"))
-            or _mapping(result.get("lastUpdatedDestinationAddress"))
-            or _mapping(_mapping(result.get("recipientInformation")).get("address"))
+            or as_mapping(result.get("lastUpdatedDestinationAddress"))
+            or as_mapping(as_mapping(result.get("recipientInformation")).get("address"))
         ),
         events=tuple(events),
     )
@@ -224,10 +222,10 @@ def parse_complete_track_result(
     complete: Mapping[str, Any], *, tracking_number: str
 ) -> TrackingResult | CarrierError:
     """All `trackResults` of one number → the most recent shipment, or the per-result error."""
-    candidates = [r for r in _list(complete.get("trackResults")) if _is_map(r)]
+    candidates = [r for r in as_list(complete.get("trackResults")) if _is_map(r)]
     usable = [r for r in candidates if not _is_map(r.get("error"))]
     if not usable:
-        error = _mapping(candidates[0].get("error")) if candidates else {}
+        error = as_mapping(candidates[0].get("error")) if candidates else {}
         return _result_error(error, tracking_number=tracking_number)
     parsed = [parse_track_result(r, tracking_number=tracking_number) for r in usable]
     # A reused number has one result per shipment: the latest scan wins (ties: FedEx's order).
@@ -241,12 +239,14 @@ def parse_track_response(payload: Any, *, requested: list[str]) -> BatchOutcome:
     """
     output = payload.get("output") if isinstance(payload, Mapping) else None
     if not isinstance(output, Mapping):
-        if isinstance(payload, Mapping) and _list(payload.get("errors")):
+        if isinstance(payload, Mapping) and as_list(payload.get("errors")):
             error = error_for_response(400, payload, tracking_numbers=requested)
             return BatchOutcome(errors=dict.fromkeys(requested, error))
         raise CarrierUnavailable("fedex: response without output", carrier=CARRIER)
-    completes = [c for c in _list(output.get("completeTrackResults")) if _is_map(c)]
-    by_number = {normalize_tracking_number(_text(c.get("trackingNumber"))): c for c in completes}
+    completes = [c for c in as_list(output.get("completeTrackResults")) if _is_map(c)]
+    by_number = {
+        normalize_tracking_number(scalar_text(c.get("trackingNumber"))): c for c in completes
+    }
     results: dict[str, TrackingResult] = {}
     errors: dict[str, CarrierError] = {}
     for number in requested:
@@ -270,16 +270,16 @@ def error_for_response(
     status_code: int, payload: Any, *, tracking_numbers: list[str]
 ) -> CarrierError:
     """A 4xx that `http.send` let through (`{"errors": [{code, message}]}`) → rejected."""
-    errors = [e for e in _list(_mapping(payload).get("errors")) if _is_map(e)]
+    errors = [e for e in as_list(as_mapping(payload).get("errors")) if _is_map(e)]
     detail = "; ".join(
-        f"{_text(e.get('code'))} {_text(e.get('message'))}".strip() for e in errors
+        f"{scalar_text(e.get('code'))} {scalar_text(e.get('message'))}".strip() for e in errors
     ) or (f"HTTP {status_code}")
     numbers = ", ".join(tracking_numbers)
     return CarrierRejected(f"fedex: {numbers} refused ({status_code}): {detail}", carrier=CARRIER)
 
 
 def _result_error(error: Mapping[str, Any], *, tracking_number: str) -> CarrierError:
-    code, message = _text(error.get("code")), _text(error.get("message"))
+    code, message = scalar_text(error.get("code")), scalar_text(error.get("message"))
     detail = f"{code} {message}".strip() or "no result"
     if code.upper() in NOT_FOUND_ERRORS:
         return TrackingNumberNotFound(f"fedex: {tracking_number}: {detail}", carrier=CARRIER)
@@ -287,11 +287,11 @@ def _result_error(error: Mapping[str, Any], *, tracking_number: str) -> CarrierE
 
 
 def _estimated_delivery(result: Mapping[str, Any]) -> dt.datetime | None:
-    window = _mapping(_mapping(result.get("estimatedDeliveryTimeWindow")).get("window"))
+    window = as_mapping(as_mapping(result.get("estimatedDeliveryTimeWindow")).get("window"))
     candidates = [window.get("ends"), window.get("begins")]
     dates = {
-        _text(entry.get("type")).upper(): entry.get("dateTime")
-        for entry in _list(result.get("dateAndTimes"))
+        scalar_text(entry.get("type")).upper(): entry.get("dateTime")
+        for entry in as_list(result.get("dateAndTimes"))
         if _is_map(entry)
     }
     candidates += [dates.get(kind) for kind in _ETA_TYPES]
@@ -303,68 +303,25 @@ def _estimated_delivery(result: Mapping[str, Any]) -> dt.datetime | None:
 
 
 def _location_address(location: Any) -> Mapping[str, Any]:
-    contact_and_address = _mapping(_mapping(location).get("locationContactAndAddress"))
-    return _mapping(contact_and_address.get("address"))
+    contact_and_address = as_mapping(as_mapping(location).get("locationContactAndAddress"))
+    return as_mapping(contact_and_address.get("address"))
 
 
 def _place(address: Any) -> str:
     """A FedEx address → "RENO, NV, US"."""
-    address = _mapping(address)
-    parts = (
-        _text(address.get("city")),
-        _text(address.get("stateOrProvinceCode")),
-        _text(address.get("countryCode")),
+    address = as_mapping(address)
+    return place(
+        scalar_text(address.get("city")),
+        scalar_text(address.get("stateOrProvinceCode")),
+        country=scalar_text(address.get("countryCode")),
     )
-    return ", ".join(part for part in parts if part)
-
-
-def _text(value: Any) -> str:
-    if value is None or isinstance(value, Mapping | list):
-        return ""
-    return str(value).strip()
 
 
 def _is_map(value: Any) -> bool:
     return isinstance(value, Mapping)
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 # --- Network half ---------------------------------------------------------------------------------
-
-
-def _unique(numbers: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(n for n in numbers if n))
-
-
-def _collect(pairs: Iterable[tuple[str, TrackingResult | CarrierError]]) -> BatchOutcome:
-    """Per-number outcomes → `BatchOutcome`; one shared transient/credentials failure is raised."""
-    results: dict[str, TrackingResult] = {}
-    errors: dict[str, CarrierError] = {}
-    for number, outcome in pairs:
-        if isinstance(outcome, CarrierError):
-            errors[number] = outcome
-        else:
-            results[number] = outcome
-    if errors and not results:
-        kinds = {type(error) for error in errors.values()}
-        first = next(iter(errors.values()))
-        if len(kinds) == 1 and (first.transient or isinstance(first, InvalidCredentials)):
-            raise max(errors.values(), key=lambda error: error.retry_after or 0.0)
-    return BatchOutcome(results=results, errors=errors)
-
-
-def _json_or_none(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
 
 
 class FedExAdapter(CarrierAdapter):
@@ -374,31 +331,20 @@ class FedExAdapter(CarrierAdapter):
     public_url_template = "https://www.fedex.com/fedextrack/?trknbr={number}"
 
     def track(self, tracking_numbers: list[str]) -> BatchOutcome:
-        numbers = _unique(tracking_numbers)
+        numbers = http.unique_numbers(tracking_numbers)
         if not numbers:
             return BatchOutcome()
-        client_id, client_secret = self._credentials()
+        client_id, client_secret = oauth.client_credentials(CARRIER)
         base = http.base_url(CARRIER, REAL_BASE)
-
-        def token() -> str:
-            return oauth.get_token(
-                CARRIER,
-                base_url=base,
-                client_id=client_id,
-                fetch=partial(self.fetch_token, base, client_id, client_secret),
-            )
-
+        tokens = oauth.TokenHolder(
+            CARRIER,
+            base_url=base,
+            client_id=client_id,
+            fetch=partial(self.fetch_token, base, client_id, client_secret),
+        )
         size = MAX_NUMBERS_PER_REQUEST
         chunks = [tuple(numbers[i : i + size]) for i in range(0, len(numbers), size)]
-        answers = dict(
-            http.fan_out(partial(self._track_chunk, base, token()), chunks, max_workers=MAX_WORKERS)
-        )
-        refused = [chunk for chunk, a in answers.items() if isinstance(a, InvalidCredentials)]
-        if refused:
-            # The cached token may have been revoked or expired early: one fresh token, one retry.
-            oauth.forget_token(CARRIER, base_url=base, client_id=client_id)
-            retry = partial(self._track_chunk, base, token())
-            answers.update(http.fan_out(retry, refused, max_workers=MAX_WORKERS))
+        answers = tokens.fan_out(partial(self._track_chunk, base), chunks)
 
         outcomes: dict[str, TrackingResult | CarrierError] = {}
         for chunk, answer in answers.items():
@@ -407,15 +353,7 @@ class FedExAdapter(CarrierAdapter):
             else:
                 outcomes.update(answer.results)
                 outcomes.update(answer.errors)
-        return _collect((number, outcomes[number]) for number in numbers)
-
-    def _credentials(self) -> tuple[str, str]:
-        credentials = settings.CARRIER_CREDENTIALS.get(CARRIER) or {}
-        client_id = _text(credentials.get("client_id"))
-        client_secret = _text(credentials.get("client_secret"))
-        if not client_id or not client_secret:
-            raise InvalidCredentials("fedex: no client credentials configured", carrier=CARRIER)
-        return client_id, client_secret
+        return http.collect_outcomes((number, outcomes[number]) for number in numbers)
 
     def fetch_token(self, base: str, client_id: str, client_secret: str) -> tuple[str, float]:
         """A new access token and its lifetime in seconds."""
@@ -433,18 +371,10 @@ class FedExAdapter(CarrierAdapter):
         )
         if response.status_code != 200:
             detail = error_for_response(
-                response.status_code, _json_or_none(response), tracking_numbers=[]
+                response.status_code, json_or_none(response), tracking_numbers=[]
             ).message
             raise InvalidCredentials(f"fedex: token refused: {detail}", carrier=CARRIER)
-        body = http.json_body(CARRIER, response)
-        token = _text(body.get("access_token")) if isinstance(body, Mapping) else ""
-        if not token:
-            raise CarrierUnavailable("fedex: token response without access_token", carrier=CARRIER)
-        try:
-            expires_in = float(body.get("expires_in") or 0)
-        except (TypeError, ValueError):
-            expires_in = 0.0  # used once, not cached
-        return token, expires_in
+        return oauth.read_token(CARRIER, http.json_body(CARRIER, response))
 
     def _track_chunk(self, base: str, token: str, chunk: tuple[str, ...]) -> BatchOutcome:
         response = http.send(
@@ -464,7 +394,7 @@ class FedExAdapter(CarrierAdapter):
         )
         if response.status_code != 200:
             error = error_for_response(
-                response.status_code, _json_or_none(response), tracking_numbers=list(chunk)
+                response.status_code, json_or_none(response), tracking_numbers=list(chunk)
             )
             return BatchOutcome(errors=dict.fromkeys(chunk, error))
         return parse_track_response(http.json_body(CARRIER, response), requested=list(chunk))

@@ -1,4 +1,5 @@
-"""Network half of the adapters: one `requests.Session` per process, timeouts, error classes."""
+"""Network half of the adapters: one `requests.Session` per process, timeouts, error classes,
+and what turns per-number (or per-batch) answers into one `BatchOutcome`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 
 from . import ratelimit
-from .base import CarrierError, CarrierUnavailable, InvalidCredentials, RateLimited
+from .base import (
+    BatchOutcome,
+    CarrierError,
+    CarrierUnavailable,
+    InvalidCredentials,
+    RateLimited,
+    TrackingResult,
+)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -115,13 +123,17 @@ def json_body(carrier: str, response: requests.Response) -> Any:
 
 
 def fan_out(
-    func: Callable[[T], R], items: Iterable[T], *, max_workers: int
+    func: Callable[[T], R], items: Iterable[T], *, max_workers: int | None = None
 ) -> list[tuple[T, R | CarrierError]]:
     """Call `func` on each item with up to `max_workers` in flight; carrier errors are returned.
 
-    For carriers whose API takes one number per request (DHL, UPS, USPS, AfterShip).
+    `max_workers` defaults to `settings.CARRIER_MAX_CONCURRENCY`, read at each call. For
+    carriers whose API takes one number per request (DHL, UPS, USPS, AfterShip) and FedEx's
+    batches of 30.
     """
     items = list(items)
+    if max_workers is None:
+        max_workers = settings.CARRIER_MAX_CONCURRENCY
 
     def _one(item: T) -> tuple[T, R | CarrierError]:
         try:
@@ -133,3 +145,67 @@ def fan_out(
         return [_one(item) for item in items]
     with ThreadPoolExecutor(max_workers=min(max_workers, len(items))) as pool:
         return list(pool.map(_one, items))
+
+
+def unique_numbers(numbers: Iterable[str]) -> list[str]:
+    """The numbers in their order, without repeats and empty ones."""
+    return list(dict.fromkeys(n for n in numbers if n))
+
+
+def collect_outcomes(pairs: Iterable[tuple[str, TrackingResult | CarrierError]]) -> BatchOutcome:
+    """Per-number outcomes → `BatchOutcome`, or one error raised for the whole call.
+
+    When every number failed with the same kind of transient or credentials error, that error
+    concerns the carrier rather than the numbers (`CarrierAdapter.track`): it is raised, the one
+    with the longest `retry_after` when they differ (the first of those that tie).
+    """
+    results: dict[str, TrackingResult] = {}
+    errors: dict[str, CarrierError] = {}
+    for number, outcome in pairs:
+        if isinstance(outcome, CarrierError):
+            errors[number] = outcome
+        else:
+            results[number] = outcome
+    if errors and not results:
+        kinds = {type(error) for error in errors.values()}
+        first = next(iter(errors.values()))
+        if len(kinds) == 1 and (first.transient or isinstance(first, InvalidCredentials)):
+            raise max(errors.values(), key=lambda error: error.retry_after or 0.0)
+    return BatchOutcome(results=results, errors=errors)
+
+
+def result_for(number: str, outcome: BatchOutcome) -> TrackingResult:
+    """The result for `number` from a one-number outcome; its error is raised instead."""
+    if number in outcome.errors:
+        raise outcome.errors[number]
+    return outcome.results[number]
+
+
+def track_in_batches(
+    track_batch: Callable[[list[str]], BatchOutcome], numbers: list[str], *, size: int
+) -> BatchOutcome:
+    """`track_batch` on consecutive batches of at most `size` numbers, one after the other.
+
+    A batch that fails as a whole gives its error to each of its numbers. After a rate limit or
+    refused credentials the later batches are not sent (they would fail alike) and get the same
+    error. The outcomes are collected by `collect_outcomes`.
+    """
+    pairs: list[tuple[str, TrackingResult | CarrierError]] = []
+    stop: CarrierError | None = None
+    for start in range(0, len(numbers), size):
+        batch = numbers[start : start + size]
+        if stop is not None:
+            pairs.extend((number, stop) for number in batch)
+            continue
+        try:
+            outcome = track_batch(batch)
+        except (RateLimited, InvalidCredentials) as exc:
+            stop = exc
+            pairs.extend((number, exc) for number in batch)
+            continue
+        except CarrierError as exc:
+            pairs.extend((number, exc) for number in batch)
+            continue
+        pairs.extend(outcome.results.items())
+        pairs.extend(outcome.errors.items())
+    return collect_outcomes(pairs)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from shipments.models import ShipmentStatus
@@ -21,12 +22,11 @@ from .base import (
     CarrierError,
     CarrierRejected,
     CarrierUnavailable,
-    InvalidCredentials,
-    RateLimited,
     TrackingEventData,
     TrackingNumberNotFound,
     TrackingResult,
 )
+from .parsing import parse_iso_datetime, text
 
 logger = logging.getLogger(__name__)
 
@@ -42,15 +42,9 @@ STATUSES: dict[str, ShipmentStatus] = {status.value: status for status in Shipme
 # --- Parse half ----------------------------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    return str(value).strip()
-
-
 def map_status(value: Any) -> ShipmentStatus:
     """A sandbox status (already normalised); anything else is logged and read as pending."""
-    status = STATUSES.get(_text(value))
+    status = STATUSES.get(text(value))
     if status is None:
         logger.warning("sandbox: unknown status %r, using %s", value, DEFAULT_STATUS.value)
         return DEFAULT_STATUS
@@ -58,15 +52,7 @@ def map_status(value: Any) -> ShipmentStatus:
 
 
 def _parse_datetime(value: Any, *, what: str) -> dt.datetime | None:
-    text = _text(value)
-    if not text:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
-        logger.warning("sandbox: unreadable %s %r", what, text)
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
+    return parse_iso_datetime(value, what=what, carrier=CARRIER, log=logger)
 
 
 def parse_event(event: Mapping[str, Any]) -> TrackingEventData | None:
@@ -77,9 +63,9 @@ def parse_event(event: Mapping[str, Any]) -> TrackingEventData | None:
     return TrackingEventData(
         occurred_at=occurred_at,
         status=map_status(event.get("status")),
-        description=_text(event.get("description")),
-        location=_text(event.get("location")),
-        raw_code=_text(event.get("code")),
+        description=text(event.get("description")),
+        location=text(event.get("location")),
+        raw_code=text(event.get("code")),
     )
 
 
@@ -89,16 +75,16 @@ def parse_result(item: Mapping[str, Any], *, tracking_number: str = "") -> Track
     parsed = [e for e in (parse_event(e) for e in raw_events) if e is not None]
     return TrackingResult(
         carrier=CARRIER,
-        tracking_number=tracking_number or _text(item.get("tracking_number")),
+        tracking_number=tracking_number or text(item.get("tracking_number")),
         status=map_status(item.get("status")),
-        sub_status=_text(item.get("sub_status")),
-        raw_status_code=_text(item.get("status_code")),
-        raw_status_text=_text(item.get("status_text")),
+        sub_status=text(item.get("sub_status")),
+        raw_status_code=text(item.get("status_code")),
+        raw_status_text=text(item.get("status_text")),
         estimated_delivery=_parse_datetime(
             item.get("estimated_delivery"), what="estimated_delivery"
         ),
-        origin=_text(item.get("origin")),
-        destination=_text(item.get("destination")),
+        origin=text(item.get("origin")),
+        destination=text(item.get("destination")),
         events=tuple(sorted(parsed, key=lambda e: e.occurred_at, reverse=True)),
     )
 
@@ -108,11 +94,11 @@ def parse_track_response(payload: Any, *, requested: Iterable[str]) -> BatchOutc
     if not isinstance(payload, Mapping):
         raise CarrierUnavailable("sandbox: unexpected response body", carrier=CARRIER)
     found = {
-        _text(item.get("tracking_number")): item
+        text(item.get("tracking_number")): item
         for item in payload.get("results") or []
         if isinstance(item, Mapping)
     }
-    not_found = {_text(number) for number in payload.get("not_found") or []}
+    not_found = {text(number) for number in payload.get("not_found") or []}
     results: dict[str, TrackingResult] = {}
     errors: dict[str, CarrierError] = {}
     for number in requested:
@@ -130,20 +116,6 @@ def parse_track_response(payload: Any, *, requested: Iterable[str]) -> BatchOutc
 
 
 # --- Network half --------------------------------------------------------------------------------
-
-
-def _whole_call_error(
-    numbers: list[str], errors: Mapping[str, CarrierError]
-) -> CarrierError | None:
-    """The error to raise when every number failed alike with a transient or credentials error."""
-    if not numbers or len(errors) < len(numbers):
-        return None
-    first = next(iter(errors.values()))
-    if not (first.transient or isinstance(first, InvalidCredentials)):
-        return None
-    if all(type(error) is type(first) for error in errors.values()):
-        return first
-    return None
 
 
 class SandboxAdapter(CarrierAdapter):
@@ -175,26 +147,4 @@ class SandboxAdapter(CarrierAdapter):
         if not numbers:
             return BatchOutcome()
         base = http.base_url(CARRIER, DEFAULT_BASE)
-        results: dict[str, TrackingResult] = {}
-        errors: dict[str, CarrierError] = {}
-        stop: CarrierError | None = None
-        for start in range(0, len(numbers), BATCH_SIZE):
-            batch = numbers[start : start + BATCH_SIZE]
-            if stop is not None:
-                errors.update(dict.fromkeys(batch, stop))
-                continue
-            try:
-                outcome = self._track_batch(base, batch)
-            except (RateLimited, InvalidCredentials) as exc:
-                stop = exc
-                errors.update(dict.fromkeys(batch, exc))
-                continue
-            except CarrierError as exc:
-                errors.update(dict.fromkeys(batch, exc))
-                continue
-            results.update(outcome.results)
-            errors.update(outcome.errors)
-        whole = _whole_call_error(numbers, errors)
-        if whole is not None:
-            raise whole
-        return BatchOutcome(results=results, errors=errors)
+        return http.track_in_batches(partial(self._track_batch, base), numbers, size=BATCH_SIZE)

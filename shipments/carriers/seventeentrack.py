@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -29,11 +30,11 @@ from .base import (
     CarrierRejected,
     CarrierUnavailable,
     InvalidCredentials,
-    RateLimited,
     TrackingEventData,
     TrackingNumberNotFound,
     TrackingResult,
 )
+from .parsing import as_mapping, newest_first, number_key, parse_iso_datetime, place, text
 
 logger = logging.getLogger(__name__)
 
@@ -133,16 +134,6 @@ ERROR_CODES: dict[int, type[CarrierError]] = {
 # --- Parse half ----------------------------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    return str(value).strip()
-
-
-def _key(number: Any) -> str:
-    return _text(number).replace(" ", "").upper()
-
-
 def map_status(main: str, sub: str = "") -> ShipmentStatus:
     """Normalised status from a 17TRACK sub_status, falling back to its main status.
 
@@ -191,23 +182,17 @@ def _event_status(sub: str, stage: str) -> ShipmentStatus:
     return DEFAULT_STATUS
 
 
-def _parse_datetime(value: Any, *, what: str) -> dt.datetime | None:
-    text = _text(value)
-    if not text:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
-        logger.warning("17track: unreadable %s %r", what, text)
-        return None
-    return parsed
+def _parse_datetime(value: Any, *, what: str, naive_as_utc: bool = False) -> dt.datetime | None:
+    return parse_iso_datetime(
+        value, what=what, carrier=CARRIER, log=logger, naive_as_utc=naive_as_utc
+    )
 
 
 def _raw_time(raw: Any) -> dt.datetime | None:
     """`time_raw` = {date, time, timezone}: only used when it names its offset."""
     if not isinstance(raw, Mapping):
         return None
-    date, time, zone = _text(raw.get("date")), _text(raw.get("time")), _text(raw.get("timezone"))
+    date, time, zone = text(raw.get("date")), text(raw.get("time")), text(raw.get("timezone"))
     if not date or not zone:
         return None
     if zone.upper() in ("Z", "UTC", "GMT"):
@@ -217,12 +202,11 @@ def _raw_time(raw: Any) -> dt.datetime | None:
 
 def event_time(event: Mapping[str, Any]) -> dt.datetime | None:
     """`time_utc`, else `time_iso` (carrier-local with offset), else an offset-bearing time_raw."""
-    utc = _parse_datetime(event.get("time_utc"), what="time_utc")
+    utc = _parse_datetime(event.get("time_utc"), what="time_utc", naive_as_utc=True)
     local = _parse_datetime(event.get("time_iso"), what="time_iso")
     if local is not None and local.tzinfo is None:
         local = None
     if utc is not None:
-        utc = utc if utc.tzinfo is not None else utc.replace(tzinfo=dt.UTC)
         # The instant is time_utc's; shown in the carrier's local offset when time_iso has one.
         return utc.astimezone(local.tzinfo) if local is not None else utc
     if local is not None:
@@ -233,11 +217,12 @@ def event_time(event: Mapping[str, Any]) -> dt.datetime | None:
 def _address(address: Any) -> str:
     if not isinstance(address, Mapping):
         return ""
-    region = " ".join(
-        p for p in (_text(address.get("state")), _text(address.get("postal_code"))) if p
+    return place(
+        text(address.get("city")),
+        text(address.get("state")),
+        text(address.get("postal_code")),
+        text(address.get("country")),
     )
-    parts = (_text(address.get("city")), region, _text(address.get("country")))
-    return ", ".join(p for p in parts if p)
 
 
 def parse_event(event: Mapping[str, Any]) -> TrackingEventData | None:
@@ -246,39 +231,30 @@ def parse_event(event: Mapping[str, Any]) -> TrackingEventData | None:
     if occurred_at is None:
         logger.warning("17track: skipping an event without a readable time: %r", dict(event))
         return None
-    sub = _text(event.get("sub_status"))
-    stage = _text(event.get("stage"))
-    description = _text(event.get("description"))
+    sub = text(event.get("sub_status"))
+    stage = text(event.get("stage"))
+    description = text(event.get("description"))
     if not description:
         translation = event.get("description_translation")
         if isinstance(translation, Mapping):
-            description = _text(translation.get("description"))
+            description = text(translation.get("description"))
     return TrackingEventData(
         occurred_at=occurred_at,
         status=_event_status(sub, stage),
         description=description,
-        location=_text(event.get("location")) or _address(event.get("address")),
+        location=text(event.get("location")) or _address(event.get("address")),
         raw_code=sub or stage,
     )
 
 
-def _newest_first(events: Iterable[TrackingEventData]) -> tuple[TrackingEventData, ...]:
-    unique: dict[str, TrackingEventData] = {}
-    for event in events:
-        unique.setdefault(event.fingerprint, event)
-    return tuple(sorted(unique.values(), key=lambda e: e.occurred_at, reverse=True))
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
 def _estimated_delivery(track_info: Mapping[str, Any]) -> dt.datetime | None:
-    estimate = _mapping(_mapping(track_info.get("time_metrics")).get("estimated_delivery_date"))
+    estimate = as_mapping(as_mapping(track_info.get("time_metrics")).get("estimated_delivery_date"))
     for name in ("to", "from"):
-        value = _parse_datetime(estimate.get(name), what=f"estimated_delivery_date.{name}")
+        value = _parse_datetime(
+            estimate.get(name), what=f"estimated_delivery_date.{name}", naive_as_utc=True
+        )
         if value is not None:
-            return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+            return value
     return None
 
 
@@ -287,26 +263,26 @@ def parse_track_info(item: Mapping[str, Any], *, tracking_number: str = "") -> T
 
     Events of every provider (e.g. origin and destination post) are merged, newest first.
     """
-    info = _mapping(item.get("track_info"))
-    latest = _mapping(info.get("latest_status"))
-    latest_event = _mapping(info.get("latest_event"))
-    main = _text(latest.get("status"))
-    sub = _text(latest.get("sub_status"))
+    info = as_mapping(item.get("track_info"))
+    latest = as_mapping(info.get("latest_status"))
+    latest_event = as_mapping(info.get("latest_event"))
+    main = text(latest.get("status"))
+    sub = text(latest.get("sub_status"))
     raw_events: list[Mapping[str, Any]] = []
-    for provider in _mapping(info.get("tracking")).get("providers") or []:
+    for provider in as_mapping(info.get("tracking")).get("providers") or []:
         if isinstance(provider, Mapping):
             raw_events.extend(e for e in provider.get("events") or [] if isinstance(e, Mapping))
     parsed = (parse_event(e) for e in raw_events)
-    events = _newest_first(e for e in parsed if e is not None)
-    shipping = _mapping(info.get("shipping_info"))
+    events = newest_first(e for e in parsed if e is not None)
+    shipping = as_mapping(info.get("shipping_info"))
     return TrackingResult(
         carrier=CARRIER,
-        tracking_number=tracking_number or _text(item.get("number")),
+        tracking_number=tracking_number or text(item.get("number")),
         status=map_status(main, sub),
         sub_status=sub,
         raw_status_code=main,
-        raw_status_text=_text(latest.get("sub_status_descr"))
-        or _text(latest_event.get("description")),
+        raw_status_text=text(latest.get("sub_status_descr"))
+        or text(latest_event.get("description")),
         estimated_delivery=_estimated_delivery(info),
         origin=_address(shipping.get("shipper_address")),
         destination=_address(shipping.get("recipient_address")),
@@ -333,12 +309,12 @@ def _data(payload: Any) -> Mapping[str, Any]:
         raise CarrierUnavailable("17track: unexpected response body", carrier=CARRIER)
     code = payload.get("code", 0)
     if code not in (0, "0"):
-        data = _mapping(payload.get("data"))
+        data = as_mapping(payload.get("data"))
         errors = data.get("errors")
         message = ""
         if isinstance(errors, list) and errors and isinstance(errors[0], Mapping):
-            message = _text(errors[0].get("message"))
-        raise error_for(code, message or _text(payload.get("message")))
+            message = text(errors[0].get("message"))
+        raise error_for(code, message or text(payload.get("message")))
     data = payload.get("data")
     if not isinstance(data, Mapping):
         raise CarrierUnavailable("17track: response without data", carrier=CARRIER)
@@ -352,8 +328,8 @@ def _items(data: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
 def _rejections(data: Mapping[str, Any]) -> dict[str, tuple[Any, str]]:
     out: dict[str, tuple[Any, str]] = {}
     for item in _items(data, "rejected"):
-        error = _mapping(item.get("error"))
-        out[_key(item.get("number"))] = (error.get("code"), _text(error.get("message")))
+        error = as_mapping(item.get("error"))
+        out[number_key(item.get("number"))] = (error.get("code"), text(error.get("message")))
     return out
 
 
@@ -362,7 +338,7 @@ def unregistered_numbers(payload: Any, *, requested: Iterable[str]) -> list[str]
     rejected = _rejections(_data(payload))
     out = []
     for number in requested:
-        code = rejected.get(_key(number), (None, ""))[0]
+        code = rejected.get(number_key(number), (None, ""))[0]
         if code in (NOT_REGISTERED, str(NOT_REGISTERED)):
             out.append(number)
     return out
@@ -374,12 +350,12 @@ def parse_track_response(payload: Any, *, requested: Iterable[str]) -> BatchOutc
     Raises the envelope's error when its `code` is not 0 (it concerns the whole request).
     """
     data = _data(payload)
-    accepted = {_key(item.get("number")): item for item in _items(data, "accepted")}
+    accepted = {number_key(item.get("number")): item for item in _items(data, "accepted")}
     rejected = _rejections(data)
     results: dict[str, TrackingResult] = {}
     errors: dict[str, CarrierError] = {}
     for number in requested:
-        key = _key(number)
+        key = number_key(number)
         if key in accepted:
             results[number] = parse_track_info(accepted[key], tracking_number=number)
         elif key in rejected:
@@ -400,7 +376,7 @@ def parse_register_response(
     registered: list[str] = []
     errors: dict[str, CarrierError] = {}
     for number in requested:
-        code, message = rejected.get(_key(number), (None, ""))
+        code, message = rejected.get(number_key(number), (None, ""))
         if code is None or code in (ALREADY_REGISTERED, str(ALREADY_REGISTERED)):
             registered.append(number)
         else:
@@ -409,20 +385,6 @@ def parse_register_response(
 
 
 # --- Network half --------------------------------------------------------------------------------
-
-
-def _whole_call_error(
-    numbers: list[str], errors: Mapping[str, CarrierError]
-) -> CarrierError | None:
-    """The error to raise when every number failed alike with a transient or credentials error."""
-    if not numbers or len(errors) < len(numbers):
-        return None
-    first = next(iter(errors.values()))
-    if not (first.transient or isinstance(first, InvalidCredentials)):
-        return None
-    if all(type(error) is type(first) for error in errors.values()):
-        return first
-    return None
 
 
 class SeventeenTrackAdapter(CarrierAdapter):
@@ -481,27 +443,4 @@ class SeventeenTrackAdapter(CarrierAdapter):
         if not numbers:
             return BatchOutcome()
         base = http.base_url(CARRIER, REAL_BASE)
-        results: dict[str, TrackingResult] = {}
-        errors: dict[str, CarrierError] = {}
-        stop: CarrierError | None = None
-        for start in range(0, len(numbers), BATCH_SIZE):
-            batch = numbers[start : start + BATCH_SIZE]
-            if stop is not None:
-                # Rate limited or refused: the next batches would be too, so don't send them.
-                errors.update(dict.fromkeys(batch, stop))
-                continue
-            try:
-                outcome = self._track_batch(base, batch)
-            except (RateLimited, InvalidCredentials) as exc:
-                stop = exc
-                errors.update(dict.fromkeys(batch, exc))
-                continue
-            except CarrierError as exc:
-                errors.update(dict.fromkeys(batch, exc))
-                continue
-            results.update(outcome.results)
-            errors.update(outcome.errors)
-        whole = _whole_call_error(numbers, errors)
-        if whole is not None:
-            raise whole
-        return BatchOutcome(results=results, errors=errors)
+        return http.track_in_batches(partial(self._track_batch, base), numbers, size=BATCH_SIZE)

@@ -22,15 +22,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 from urllib.parse import quote
-
-import requests
-from django.conf import settings
 
 from shipments.models import ShipmentStatus
 
@@ -47,6 +43,14 @@ from .base import (
     TrackingResult,
 )
 from .numbers import normalize_tracking_number
+from .parsing import (
+    as_list,
+    as_mapping,
+    json_or_none,
+    parse_utc_offset,
+    place,
+    scalar_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +59,6 @@ REAL_BASE = "https://onlinetools.ups.com"
 TOKEN_PATH = "/security/v1/oauth/token"  # noqa: S105 - a URL path, not a secret
 TRACK_PATH = "/api/track/v1/details/{number}"
 TRANSACTION_SOURCE = "resync"
-MAX_WORKERS = 8
 
 NOT_FOUND_WARNINGS = frozenset({"TW0001"})
 
@@ -242,7 +245,6 @@ ACTIVITY_TYPES: dict[str, ShipmentStatus] = {
 
 # deliveryDate types that are a forecast (SDD scheduled, RDD rescheduled; DEL is the actual).
 _ETA_DATE_TYPES = ("RDD", "SDD")
-_OFFSET = re.compile(r"^([+-])?(\d{1,2})(?::?(\d{2}))?$")
 
 
 # --- Parse half -----------------------------------------------------------------------------------
@@ -251,7 +253,7 @@ _OFFSET = re.compile(r"^([+-])?(\d{1,2})(?::?(\d{2}))?$")
 def map_status(status: Mapping[str, Any]) -> ShipmentStatus:
     """A UPS `Status` object → normalised status (3-digit code, else activity type)."""
     code = _code(status.get("statusCode"))
-    kind = _text(status.get("type")).upper()
+    kind = scalar_text(status.get("type")).upper()
     if code:
         found = STATUS_CODES.get(code)
         if found is not None:
@@ -266,20 +268,13 @@ def map_status(status: Mapping[str, Any]) -> ShipmentStatus:
 
 def parse_offset(value: Any) -> dt.timezone | None:
     """ "-05:00", "-5:00", "+0530" → a fixed offset; None when absent or unreadable."""
-    match = _OFFSET.match(_text(value))
-    if match is None:
-        return None
-    sign, hours, minutes = match.groups()
-    delta = dt.timedelta(hours=int(hours), minutes=int(minutes or 0))
-    if delta >= dt.timedelta(hours=24):
-        return None
-    return dt.timezone(-delta if sign == "-" else delta)
+    return parse_utc_offset(value)
 
 
 def parse_activity_time(activity: Mapping[str, Any]) -> dt.datetime | None:
     """When a scan happened, aware; None (and a log line) when no date is readable."""
     offset = parse_offset(activity.get("gmtOffset"))
-    if _text(activity.get("gmtDate")) and _text(activity.get("gmtTime")):
+    if scalar_text(activity.get("gmtDate")) and scalar_text(activity.get("gmtTime")):
         utc = _combine(activity.get("gmtDate"), activity.get("gmtTime"))
         if utc is not None:
             aware = utc.replace(tzinfo=dt.UTC)
@@ -307,42 +302,42 @@ def parse_activity(activity: Mapping[str, Any]) -> TrackingEventData | None:
     occurred_at = parse_activity_time(activity)
     if occurred_at is None:
         return None
-    status = _mapping(activity.get("status"))
-    location = _mapping(activity.get("location"))
+    status = as_mapping(activity.get("status"))
+    location = as_mapping(activity.get("location"))
     return TrackingEventData(
         occurred_at=occurred_at,
         status=map_status(status),
-        description=_text(status.get("description"))
-        or _text(status.get("simplifiedTextDescription")),
+        description=scalar_text(status.get("description"))
+        or scalar_text(status.get("simplifiedTextDescription")),
         location=_place(location.get("address")),
-        raw_code=_text(status.get("statusCode")) or _text(status.get("type")),
+        raw_code=scalar_text(status.get("statusCode")) or scalar_text(status.get("type")),
     )
 
 
 def parse_package(package: Mapping[str, Any], *, tracking_number: str) -> TrackingResult:
     """One `package` → `TrackingResult` for the number we asked about."""
     pairs: list[tuple[Mapping[str, Any], TrackingEventData]] = []
-    for raw in _list(package.get("activity")):
+    for raw in as_list(package.get("activity")):
         event = parse_activity(raw) if isinstance(raw, Mapping) else None
         if event is not None:
-            pairs.append((_mapping(raw.get("status")), event))
+            pairs.append((as_mapping(raw.get("status")), event))
     pairs.sort(key=lambda pair: pair[1].occurred_at, reverse=True)
 
-    current = _mapping(package.get("currentStatus"))
-    if not (_text(current.get("statusCode")) or _text(current.get("type"))):
+    current = as_mapping(package.get("currentStatus"))
+    if not (scalar_text(current.get("statusCode")) or scalar_text(current.get("type"))):
         current = pairs[0][0] if pairs else {}
     addresses = {
-        _text(entry.get("type")).upper(): _place(entry.get("address"))
-        for entry in _list(package.get("packageAddress"))
+        scalar_text(entry.get("type")).upper(): _place(entry.get("address"))
+        for entry in as_list(package.get("packageAddress"))
         if isinstance(entry, Mapping)
     }
     return TrackingResult(
         carrier=CARRIER,
         tracking_number=tracking_number,
         status=map_status(current) if current else S.PENDING,
-        sub_status=_text(current.get("simplifiedTextDescription")),
-        raw_status_code=_text(current.get("statusCode")) or _text(current.get("type")),
-        raw_status_text=_text(current.get("description")),
+        sub_status=scalar_text(current.get("simplifiedTextDescription")),
+        raw_status_code=scalar_text(current.get("statusCode")) or scalar_text(current.get("type")),
+        raw_status_text=scalar_text(current.get("description")),
         estimated_delivery=_estimated_delivery(package),
         origin=addresses.get("ORIGIN", ""),
         destination=addresses.get("DESTINATION", ""),
@@ -366,11 +361,11 @@ def parse_track_response(payload: Any, *, requested: list[str]) -> BatchOutcome:
             return BatchOutcome(errors=dict.fromkeys(requested, error))
         raise CarrierUnavailable("ups: response without trackResponse", carrier=CARRIER)
 
-    shipments = [s for s in _list(track.get("shipment")) if isinstance(s, Mapping)]
+    shipments = [s for s in as_list(track.get("shipment")) if isinstance(s, Mapping)]
     packages = [
         (shipment, package)
         for shipment in shipments
-        for package in _list(shipment.get("package"))
+        for package in as_list(shipment.get("package"))
         if isinstance(package, Mapping)
     ]
     results: dict[str, TrackingResult] = {}
@@ -383,11 +378,12 @@ def parse_track_response(payload: Any, *, requested: list[str]) -> BatchOutcome:
             results[number] = parse_package(package, tracking_number=number)
             continue
         warnings = [
-            w for s in shipments for w in _list(s.get("warnings")) if isinstance(w, Mapping)
+            w for s in shipments for w in as_list(s.get("warnings")) if isinstance(w, Mapping)
         ]
-        known = [w for w in warnings if _text(w.get("code")).upper() in NOT_FOUND_WARNINGS]
+        known = [w for w in warnings if scalar_text(w.get("code")).upper() in NOT_FOUND_WARNINGS]
         detail = "; ".join(
-            f"{_text(w.get('code'))} {_text(w.get('message'))}".strip() for w in known or warnings
+            f"{scalar_text(w.get('code'))} {scalar_text(w.get('message'))}".strip()
+            for w in known or warnings
         )
         errors[number] = TrackingNumberNotFound(
             f"ups: {number}: {detail or 'no package in the response'}", carrier=CARRIER
@@ -400,10 +396,10 @@ def _find_package(
 ) -> Mapping[str, Any] | None:
     wanted = normalize_tracking_number(number)
     for _, package in packages:
-        if normalize_tracking_number(_text(package.get("trackingNumber"))) == wanted:
+        if normalize_tracking_number(scalar_text(package.get("trackingNumber"))) == wanted:
             return package
     for shipment, package in packages:
-        if normalize_tracking_number(_text(shipment.get("inquiryNumber"))) == wanted:
+        if normalize_tracking_number(scalar_text(shipment.get("inquiryNumber"))) == wanted:
             return package
     return None
 
@@ -412,9 +408,9 @@ def error_for_response(status_code: int, payload: Any, *, tracking_number: str) 
     """A 4xx that `http.send` let through: 404 → not found, else rejected (TV1002 invalid)."""
     errors = _errors(payload)
     detail = "; ".join(
-        f"{_text(e.get('code'))} {_text(e.get('message'))}".strip() for e in errors
+        f"{scalar_text(e.get('code'))} {scalar_text(e.get('message'))}".strip() for e in errors
     ) or (f"HTTP {status_code}")
-    codes = {_text(e.get("code")).upper() for e in errors}
+    codes = {scalar_text(e.get("code")).upper() for e in errors}
     if status_code == 404 or codes & NOT_FOUND_WARNINGS:
         return TrackingNumberNotFound(f"ups: {tracking_number}: {detail}", carrier=CARRIER)
     return CarrierRejected(
@@ -426,20 +422,20 @@ def _errors(payload: Any) -> list[Mapping[str, Any]]:
     """`{"response": {"errors": [{code, message}]}}` → the error objects."""
     response = payload.get("response") if isinstance(payload, Mapping) else None
     errors = response.get("errors") if isinstance(response, Mapping) else None
-    return [e for e in _list(errors) if isinstance(e, Mapping)]
+    return [e for e in as_list(errors) if isinstance(e, Mapping)]
 
 
 def _estimated_delivery(package: Mapping[str, Any]) -> dt.datetime | None:
     """The rescheduled, else scheduled, delivery date; time = end of the promised window."""
     dates = {
-        _text(entry.get("type")).upper(): _text(entry.get("date"))
-        for entry in _list(package.get("deliveryDate"))
+        scalar_text(entry.get("type")).upper(): scalar_text(entry.get("date"))
+        for entry in as_list(package.get("deliveryDate"))
         if isinstance(entry, Mapping)
     }
-    window = _mapping(package.get("deliveryTime"))
+    window = as_mapping(package.get("deliveryTime"))
     clock = ""
-    if _text(window.get("type")).upper() != "DEL":
-        clock = _text(window.get("endTime")) or _text(window.get("startTime"))
+    if scalar_text(window.get("type")).upper() != "DEL":
+        clock = scalar_text(window.get("endTime")) or scalar_text(window.get("startTime"))
     for kind in _ETA_DATE_TYPES:
         if dates.get(kind):
             moment = _combine(dates[kind], clock or "000000")
@@ -452,7 +448,7 @@ def _estimated_delivery(package: Mapping[str, Any]) -> dt.datetime | None:
 
 def _combine(date: Any, time: Any) -> dt.datetime | None:
     """ "YYYYMMDD" + "HHMMSS" (zero-filled) → naive datetime, None if unreadable."""
-    day, clock = _text(date), _text(time).zfill(6)
+    day, clock = scalar_text(date), scalar_text(time).zfill(6)
     if len(day) != 8 or not day.isdigit() or len(clock) != 6 or not clock.isdigit():
         return None
     try:
@@ -465,59 +461,19 @@ def _place(address: Any) -> str:
     """A UPS address → "Chicago, IL, US"."""
     if not isinstance(address, Mapping):
         return ""
-    country = _text(address.get("countryCode")) or _text(address.get("country"))
-    parts = (_text(address.get("city")), _text(address.get("stateProvince")), country)
-    return ", ".join(part for part in parts if part)
+    return place(
+        scalar_text(address.get("city")),
+        scalar_text(address.get("stateProvince")),
+        country=scalar_text(address.get("countryCode")) or scalar_text(address.get("country")),
+    )
 
 
 def _code(value: Any) -> str:
-    code = _text(value)
+    code = scalar_text(value)
     return code.zfill(3) if code.isdigit() else code
 
 
-def _text(value: Any) -> str:
-    if value is None or isinstance(value, Mapping | list):
-        return ""
-    return str(value).strip()
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 # --- Network half ---------------------------------------------------------------------------------
-
-
-def _unique(numbers: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(n for n in numbers if n))
-
-
-def _collect(pairs: Iterable[tuple[str, TrackingResult | CarrierError]]) -> BatchOutcome:
-    """Per-number outcomes → `BatchOutcome`; one shared transient/credentials failure is raised."""
-    results: dict[str, TrackingResult] = {}
-    errors: dict[str, CarrierError] = {}
-    for number, outcome in pairs:
-        if isinstance(outcome, CarrierError):
-            errors[number] = outcome
-        else:
-            results[number] = outcome
-    if errors and not results:
-        kinds = {type(error) for error in errors.values()}
-        first = next(iter(errors.values()))
-        if len(kinds) == 1 and (first.transient or isinstance(first, InvalidCredentials)):
-            raise max(errors.values(), key=lambda error: error.retry_after or 0.0)
-    return BatchOutcome(results=results, errors=errors)
-
-
-def _json_or_none(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
 
 
 class UPSAdapter(CarrierAdapter):
@@ -527,38 +483,19 @@ class UPSAdapter(CarrierAdapter):
     public_url_template = "https://www.ups.com/track?loc=en_US&tracknum={number}"
 
     def track(self, tracking_numbers: list[str]) -> BatchOutcome:
-        numbers = _unique(tracking_numbers)
+        numbers = http.unique_numbers(tracking_numbers)
         if not numbers:
             return BatchOutcome()
-        client_id, client_secret = self._credentials()
+        client_id, client_secret = oauth.client_credentials(CARRIER)
         base = http.base_url(CARRIER, REAL_BASE)
-
-        def token() -> str:
-            return oauth.get_token(
-                CARRIER,
-                base_url=base,
-                client_id=client_id,
-                fetch=partial(self.fetch_token, base, client_id, client_secret),
-            )
-
-        outcomes = dict(
-            http.fan_out(partial(self._track_one, base, token()), numbers, max_workers=MAX_WORKERS)
+        tokens = oauth.TokenHolder(
+            CARRIER,
+            base_url=base,
+            client_id=client_id,
+            fetch=partial(self.fetch_token, base, client_id, client_secret),
         )
-        refused = [n for n, o in outcomes.items() if isinstance(o, InvalidCredentials)]
-        if refused:
-            # The cached token may have been revoked or expired early: one fresh token, one retry.
-            oauth.forget_token(CARRIER, base_url=base, client_id=client_id)
-            retry = partial(self._track_one, base, token())
-            outcomes.update(http.fan_out(retry, refused, max_workers=MAX_WORKERS))
-        return _collect(outcomes.items())
-
-    def _credentials(self) -> tuple[str, str]:
-        credentials = settings.CARRIER_CREDENTIALS.get(CARRIER) or {}
-        client_id = _text(credentials.get("client_id"))
-        client_secret = _text(credentials.get("client_secret"))
-        if not client_id or not client_secret:
-            raise InvalidCredentials("ups: no client credentials configured", carrier=CARRIER)
-        return client_id, client_secret
+        outcomes = tokens.fan_out(partial(self._track_one, base), numbers)
+        return http.collect_outcomes(outcomes.items())
 
     def fetch_token(self, base: str, client_id: str, client_secret: str) -> tuple[str, float]:
         """A new access token and its lifetime in seconds (UPS sends both as strings)."""
@@ -573,18 +510,10 @@ class UPSAdapter(CarrierAdapter):
         )
         if response.status_code != 200:
             detail = error_for_response(
-                response.status_code, _json_or_none(response), tracking_number="token"
+                response.status_code, json_or_none(response), tracking_number="token"
             ).message
             raise InvalidCredentials(f"ups: token refused: {detail}", carrier=CARRIER)
-        body = http.json_body(CARRIER, response)
-        token = _text(body.get("access_token")) if isinstance(body, Mapping) else ""
-        if not token:
-            raise CarrierUnavailable("ups: token response without access_token", carrier=CARRIER)
-        try:
-            expires_in = float(body.get("expires_in") or 0)
-        except (TypeError, ValueError):
-            expires_in = 0.0  # used once, not cached
-        return token, expires_in
+        return oauth.read_token(CARRIER, http.json_body(CARRIER, response))
 
     def _track_one(self, base: str, token: str, number: str) -> TrackingResult:
         response = http.send(
@@ -606,9 +535,7 @@ class UPSAdapter(CarrierAdapter):
         )
         if response.status_code != 200:
             raise error_for_response(
-                response.status_code, _json_or_none(response), tracking_number=number
+                response.status_code, json_or_none(response), tracking_number=number
             )
         outcome = parse_track_response(http.json_body(CARRIER, response), requested=[number])
-        if number in outcome.errors:
-            raise outcome.errors[number]
-        return outcome.results[number]
+        return http.result_for(number, outcome)

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
-import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -30,7 +29,6 @@ from . import http, oauth
 from .base import (
     BatchOutcome,
     CarrierAdapter,
-    CarrierError,
     CarrierRejected,
     CarrierUnavailable,
     InvalidCredentials,
@@ -38,6 +36,7 @@ from .base import (
     TrackingNumberNotFound,
     TrackingResult,
 )
+from .parsing import json_or_none, newest_first, parse_iso_datetime, parse_utc_offset, place, text
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +45,6 @@ REAL_BASE = "https://apis.usps.com"
 TOKEN_PATH = "/oauth2/v3/token"  # noqa: S105 - a URL path, not a secret
 TRACK_PATH = "/tracking/v3/tracking/{number}"
 TOKEN_SCOPE = "tracking"  # noqa: S105 - an OAuth scope name
-MAX_WORKERS = 8
 
 S = ShipmentStatus
 
@@ -112,8 +110,6 @@ EVENT_CODES: dict[str, ShipmentStatus] = {
 
 DEFAULT_STATUS = S.PENDING
 
-_OFFSET = re.compile(r"^([+-])(\d{1,2})(?::?(\d{2}))?$")
-
 
 # --- Parse half ----------------------------------------------------------------------------------
 
@@ -140,55 +136,29 @@ def map_event_code(code: str) -> ShipmentStatus:
     return status
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    return str(value).strip()
-
-
 def _event_code(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:02d}"
-    return _text(value).upper()
+    return text(value).upper()
 
 
 def _offset(value: Any) -> dt.timezone | None:
     """`GMTOffset` ("-05:00", and "-7:00" as in the spec's own example) as a fixed zone."""
-    match = _OFFSET.match(_text(value))
-    if not match:
-        return None
-    sign, hours, minutes = match.groups()
-    delta = dt.timedelta(hours=int(hours), minutes=int(minutes or 0))
-    if delta >= dt.timedelta(hours=24):
-        return None
-    return dt.timezone(-delta if sign == "-" else delta)
+    return parse_utc_offset(value, sign_required=True)
 
 
-def _parse_datetime(value: Any, *, what: str) -> dt.datetime | None:
-    """An ISO 8601 value; naive values are returned naive. Malformed values are logged → None."""
-    text = _text(value)
-    if not text:
-        return None
-    try:
-        return dt.datetime.fromisoformat(text)
-    except ValueError:
-        logger.warning("usps: unreadable %s %r", what, text)
-        return None
-
-
-def _aware(value: Any, *, what: str) -> dt.datetime | None:
-    parsed = _parse_datetime(value, what=what)
-    if parsed is not None and parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed
+def _parse_datetime(value: Any, *, what: str, naive_as_utc: bool = False) -> dt.datetime | None:
+    """An ISO 8601 value, naive ones kept naive unless asked; malformed ones logged → None."""
+    return parse_iso_datetime(
+        value, what=what, carrier=CARRIER, log=logger, naive_as_utc=naive_as_utc
+    )
 
 
 def _event_time(event: Mapping[str, Any]) -> dt.datetime | None:
     """UTC `GMTTimestamp` first (shown in the event's own offset), else the local timestamp."""
     offset = _offset(get_field(event, "GMTOffset"))
-    gmt = _parse_datetime(get_field(event, "GMTTimestamp"), what="GMTTimestamp")
+    gmt = _parse_datetime(get_field(event, "GMTTimestamp"), what="GMTTimestamp", naive_as_utc=True)
     if gmt is not None:
-        gmt = gmt if gmt.tzinfo is not None else gmt.replace(tzinfo=dt.UTC)
         return gmt.astimezone(offset) if offset is not None else gmt
     local = _parse_datetime(get_field(event, "eventTimestamp"), what="eventTimestamp")
     if local is None:
@@ -202,8 +172,7 @@ def _event_time(event: Mapping[str, Any]) -> dt.datetime | None:
 
 
 def _place(city: Any, state: Any, postal_code: Any = None, country: Any = None) -> str:
-    region = " ".join(part for part in (_text(state), _text(postal_code)) if part)
-    return ", ".join(part for part in (_text(city), region, _text(country)) if part)
+    return place(text(city), text(state), text(postal_code), text(country))
 
 
 def parse_event(event: Mapping[str, Any]) -> TrackingEventData | None:
@@ -216,7 +185,7 @@ def parse_event(event: Mapping[str, Any]) -> TrackingEventData | None:
     return TrackingEventData(
         occurred_at=occurred_at,
         status=map_event_code(code) if code else DEFAULT_STATUS,
-        description=_text(get_field(event, "eventType")),
+        description=text(get_field(event, "eventType")),
         location=_place(
             get_field(event, "eventCity"),
             get_field(event, "eventState"),
@@ -225,14 +194,6 @@ def parse_event(event: Mapping[str, Any]) -> TrackingEventData | None:
         ),
         raw_code=code,
     )
-
-
-def _newest_first(events: Iterable[TrackingEventData]) -> tuple[TrackingEventData, ...]:
-    unique: dict[str, TrackingEventData] = {}
-    for event in events:
-        unique.setdefault(event.fingerprint, event)
-    # Stable sort: events at the same instant keep the carrier's (newest-first) order.
-    return tuple(sorted(unique.values(), key=lambda e: e.occurred_at, reverse=True))
 
 
 # Estimated delivery: the expected date first, then USPS's prediction, then the guarantee.
@@ -245,7 +206,7 @@ _ESTIMATE_FIELDS = (
 
 def _estimated_delivery(payload: Mapping[str, Any]) -> dt.datetime | None:
     for name in _ESTIMATE_FIELDS:
-        value = _aware(get_field(payload, name), what=name)
+        value = _parse_datetime(get_field(payload, name), what=name, naive_as_utc=True)
         if value is not None:
             return value
     return None
@@ -260,9 +221,10 @@ def parse_tracking(payload: Mapping[str, Any], *, tracking_number: str) -> Track
     if not isinstance(raw_events, list):
         raw_events = []
     parsed = (parse_event(e) for e in raw_events if isinstance(e, Mapping))
-    events = _newest_first(e for e in parsed if e is not None)
+    # Events at the same instant keep the carrier's (newest-first) order.
+    events = newest_first(e for e in parsed if e is not None)
     latest = events[0] if events else None
-    status_text = _text(get_field(payload, "status")) or _text(get_field(payload, "statusCategory"))
+    status_text = text(get_field(payload, "status")) or text(get_field(payload, "statusCategory"))
     if not status_text and latest is not None:
         status_text = latest.description
     return TrackingResult(
@@ -295,71 +257,18 @@ def error_message(payload: Any) -> str:
         return ""
     error = payload.get("error")
     if isinstance(error, Mapping):
-        message = _text(error.get("message"))
+        message = text(error.get("message"))
         details = error.get("errors")
         if not message and isinstance(details, list) and details:
             first = details[0]
             if isinstance(first, Mapping):
-                message = _text(first.get("detail") or first.get("title"))
+                message = text(first.get("detail") or first.get("title"))
         return message
     # RFC 6749 token errors: {"error": "invalid_client", "error_description": "..."}
-    return _text(payload.get("error_description") or error)
+    return text(payload.get("error_description") or error)
 
 
 # --- Network half --------------------------------------------------------------------------------
-
-
-class _TokenHolder:
-    """The bearer token shared by the threads of one `track` call; refreshed once per 401.
-
-    `generation` counts refreshes, so threads that saw the same token refused trigger one
-    refresh between them, even when the carrier hands out the same token string again.
-    """
-
-    def __init__(self, adapter: USPSAdapter, base: str, credentials: Mapping[str, str]) -> None:
-        self._adapter = adapter
-        self._base = base
-        self._credentials = credentials
-        self._lock = threading.Lock()
-        self.generation = 0
-        self.token = self._get()
-
-    def _get(self) -> str:
-        return oauth.get_token(
-            CARRIER,
-            base_url=self._base,
-            client_id=self._credentials.get("client_id", ""),
-            fetch=lambda: self._adapter.fetch_token(self._base, self._credentials),
-        )
-
-    def current(self) -> tuple[str, int]:
-        with self._lock:
-            return self.token, self.generation
-
-    def refresh(self, refused_generation: int) -> str:
-        """A fresh token after the one of `refused_generation` got a 401."""
-        with self._lock:
-            if self.generation == refused_generation:
-                oauth.forget_token(
-                    CARRIER, base_url=self._base, client_id=self._credentials.get("client_id", "")
-                )
-                self.token = self._get()
-                self.generation += 1
-            return self.token
-
-
-def _whole_call_error(
-    numbers: list[str], errors: Mapping[str, CarrierError]
-) -> CarrierError | None:
-    """The error to raise when every number failed alike with a transient or credentials error."""
-    if not numbers or len(errors) < len(numbers):
-        return None
-    first = next(iter(errors.values()))
-    if not (first.transient or isinstance(first, InvalidCredentials)):
-        return None
-    if all(type(error) is type(first) for error in errors.values()):
-        return first
-    return None
 
 
 class USPSAdapter(CarrierAdapter):
@@ -388,7 +297,7 @@ class USPSAdapter(CarrierAdapter):
         )
         if response.status_code == 400:
             # RFC 6749 §5.2: invalid_client / invalid_grant / invalid_scope … all ours to fix.
-            message = error_message(_json_or_none(response)) or "token request refused"
+            message = error_message(json_or_none(response)) or "token request refused"
             raise InvalidCredentials(f"usps: {message}", carrier=CARRIER)
         if response.status_code != 200:
             raise CarrierUnavailable(
@@ -398,11 +307,7 @@ class USPSAdapter(CarrierAdapter):
         token = body.get("access_token") if isinstance(body, Mapping) else None
         if not token or not isinstance(token, str):
             raise CarrierUnavailable("usps: token response without access_token", carrier=CARRIER)
-        try:
-            expires_in = float(body.get("expires_in") or 0)
-        except (TypeError, ValueError):
-            expires_in = 0.0
-        return token, expires_in
+        return token, oauth.expires_in(body)
 
     def _get(self, base: str, number: str, token: str) -> requests.Response:
         return http.send(
@@ -413,13 +318,8 @@ class USPSAdapter(CarrierAdapter):
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
         )
 
-    def _track_one(self, base: str, tokens: _TokenHolder, number: str) -> TrackingResult:
-        token, generation = tokens.current()
-        try:
-            response = self._get(base, number, token)
-        except InvalidCredentials:
-            response = self._get(base, number, tokens.refresh(generation))
-        return self._read(number, response)
+    def _track_one(self, base: str, tokens: oauth.TokenHolder, number: str) -> TrackingResult:
+        return self._read(number, tokens.call(partial(self._get, base, number)))
 
     def _read(self, number: str, response: requests.Response) -> TrackingResult:
         if response.status_code == 200:
@@ -427,7 +327,7 @@ class USPSAdapter(CarrierAdapter):
             if not isinstance(body, Mapping):
                 raise CarrierUnavailable("usps: unexpected response body", carrier=CARRIER)
             return parse_tracking(body, tracking_number=number)
-        message = error_message(_json_or_none(response))
+        message = error_message(json_or_none(response))
         if response.status_code == 404:
             raise TrackingNumberNotFound(
                 f"usps: {message or 'tracking number not found'}", carrier=CARRIER
@@ -444,25 +344,12 @@ class USPSAdapter(CarrierAdapter):
         if not numbers:
             return BatchOutcome()
         base = http.base_url(CARRIER, REAL_BASE)
-        tokens = _TokenHolder(self, base, self._credentials())
-        answers = http.fan_out(
-            lambda number: self._track_one(base, tokens, number), numbers, max_workers=MAX_WORKERS
+        credentials = self._credentials()
+        tokens = oauth.TokenHolder(
+            CARRIER,
+            base_url=base,
+            client_id=credentials.get("client_id", ""),
+            fetch=lambda: self.fetch_token(base, credentials),
         )
-        results: dict[str, TrackingResult] = {}
-        errors: dict[str, CarrierError] = {}
-        for number, answer in answers:
-            if isinstance(answer, CarrierError):
-                errors[number] = answer
-            else:
-                results[number] = answer
-        whole = _whole_call_error(numbers, errors)
-        if whole is not None:
-            raise whole
-        return BatchOutcome(results=results, errors=errors)
-
-
-def _json_or_none(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
+        one = partial(self._track_one, base, tokens)
+        return http.collect_outcomes(http.fan_out(one, numbers))

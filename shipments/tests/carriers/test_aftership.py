@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
-import json
 import logging
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,18 +19,12 @@ from shipments.carriers.base import (
     TrackingNumberNotFound,
     TrackingResult,
 )
-from shipments.carriers.registry import get_adapter
 from shipments.models import ShipmentStatus as S
 
-PAYLOADS = Path(__file__).parent / "payloads" / "aftership"
+from . import support
+from .support import at
 
-
-def load(name: str) -> Any:
-    return json.loads((PAYLOADS / name).read_text())
-
-
-def at(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text)
+load = support.payload_loader("aftership")
 
 
 # --- Parse half ----------------------------------------------------------------------------------
@@ -234,14 +225,8 @@ TRACKINGS = r"^/tracking/2025-01/trackings$"
 
 
 @pytest.fixture
-def api(replay, settings):
-    settings.CARRIER_API_BASE_URLS = {**settings.CARRIER_API_BASE_URLS, "aftership": replay.url}
-    settings.CARRIER_CREDENTIALS = {
-        **settings.CARRIER_CREDENTIALS,
-        "aftership": {"api_key": "as-k"},
-    }
-    settings.CARRIER_RATE_LIMITS = {**settings.CARRIER_RATE_LIMITS, "aftership": 0}
-    return replay
+def api(carrier_api):
+    return carrier_api("aftership", {"api_key": "as-k"})
 
 
 def listing(*trackings: dict[str, Any]) -> dict[str, Any]:
@@ -262,13 +247,6 @@ def test_request_shape(api):
     assert request.path == "/tracking/2025-01/trackings"
     assert request.query == {"tracking_numbers": ["RR384761925SG"]}
     assert request.headers["as-api-key"] == "as-k"
-
-
-def test_registry_builds_the_adapter():
-    adapter = get_adapter("aftership")
-    assert isinstance(adapter, af.AfterShipAdapter)
-    assert (adapter.code, adapter.batch_size) == ("aftership", 1)
-    assert "RR384761925SG" in adapter.public_url("RR384761925SG")
 
 
 def test_several_numbers_fan_out(api):
@@ -349,39 +327,6 @@ def test_invalid_number_is_rejected_in_errors(api):
     assert isinstance(outcome.errors["!"], CarrierRejected)
 
 
-def test_bad_key_is_invalid_credentials(api):
-    api.add("GET", TRACKINGS, status=401, json=load("invalid_key_401.json"))
-    with pytest.raises(InvalidCredentials):
-        af.AfterShipAdapter().track(["RR384761925SG", "1ZA81F270398765432"])
-
-
-def test_429_with_retry_after_seconds(api):
-    api.add(
-        "GET",
-        TRACKINGS,
-        status=429,
-        json=load("rate_limited_429.json"),
-        headers={"Retry-After": "7"},
-    )
-    with pytest.raises(RateLimited) as caught:
-        af.AfterShipAdapter().track(["RR384761925SG"])
-    assert caught.value.retry_after == pytest.approx(7)
-
-
-def test_429_with_retry_after_http_date(api):
-    when = email.utils.formatdate(time.time() + 40, usegmt=True)
-    api.add(
-        "GET",
-        TRACKINGS,
-        status=429,
-        json=load("rate_limited_429.json"),
-        headers={"Retry-After": when},
-    )
-    with pytest.raises(RateLimited) as caught:
-        af.AfterShipAdapter().track(["RR384761925SG"])
-    assert caught.value.retry_after == pytest.approx(40, abs=2)
-
-
 def test_429_with_only_x_ratelimit_headers(api):
     api.add(
         "GET",
@@ -415,24 +360,3 @@ def test_exhausted_quota_holds_the_next_call_back_until_reset(api, settings):
 
     assert caught.value.retry_after == pytest.approx(6, abs=1.5)
     assert len(api.requests) == 1
-
-
-def test_server_error_is_carrier_unavailable(api):
-    api.add("GET", TRACKINGS, status=503, json={"meta": {"code": 503}, "data": {}})
-    with pytest.raises(CarrierUnavailable):
-        af.AfterShipAdapter().track(["RR384761925SG"])
-
-
-def test_timeout_is_carrier_unavailable_and_quick(api, settings):
-    settings.CARRIER_READ_TIMEOUT = 0.3
-    api.add("GET", TRACKINGS, json=load("list_2025-01.json"), delay=2)
-
-    started = time.monotonic()
-    with pytest.raises(CarrierUnavailable):
-        af.AfterShipAdapter().track(["1ZA81F270398765432"])
-    assert time.monotonic() - started < 1.5
-
-
-def test_no_numbers_means_no_requests(api):
-    assert af.AfterShipAdapter().track([]).results == {}
-    assert api.requests == []

@@ -3,45 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
-import json
 import logging
-import time
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import pytest
 
 from shipments.carriers import dhl
 from shipments.carriers.base import (
-    BatchOutcome,
     CarrierRejected,
     CarrierUnavailable,
-    InvalidCredentials,
-    RateLimited,
     TrackingEventData,
     TrackingNumberNotFound,
     TrackingResult,
 )
 from shipments.models import ShipmentStatus as S
 
-PAYLOADS = Path(__file__).parent / "payloads" / "dhl"
+from . import support
+
 UTC = dt.UTC
 CET = dt.timezone(dt.timedelta(hours=1))
 
-
-def load(name: str) -> Any:
-    return json.loads((PAYLOADS / name).read_text())
-
-
-def parse_one(name: str, number: str) -> TrackingResult:
-    outcome = dhl.parse_track_response(load(name), requested=[number])
-    assert outcome.errors == {}
-    return outcome.results[number]
-
-
-def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == dhl.__name__ and r.levelno >= 30]
+load = support.payload_loader("dhl")
+parse_one = partial(support.parse_one, dhl)
+warnings_of = partial(support.warnings_of, module=dhl)
 
 
 # --- Parsing --------------------------------------------------------------------------------------
@@ -341,11 +326,8 @@ NUMBER = "00340434161094042557"
 
 
 @pytest.fixture
-def api(settings, replay):
-    settings.CARRIER_API_BASE_URLS = {**settings.CARRIER_API_BASE_URLS, "dhl": replay.url}
-    settings.CARRIER_CREDENTIALS = {**settings.CARRIER_CREDENTIALS, "dhl": {"api_key": "k-123"}}
-    settings.CARRIER_RATE_LIMITS = {**settings.CARRIER_RATE_LIMITS, "dhl": 0}
-    return replay
+def api(carrier_api):
+    return carrier_api("dhl", {"api_key": "k-123"})
 
 
 def test_request_shape_and_result(api) -> None:
@@ -363,11 +345,10 @@ def test_request_shape_and_result(api) -> None:
     assert request.headers["accept"] == "application/json"
 
 
-def test_sandbox_url_replaces_the_real_host(settings, replay) -> None:
+def test_sandbox_url_replaces_the_real_host(settings, carrier_api) -> None:
+    replay = carrier_api("dhl", {"api_key": "k"})
     settings.CARRIER_API_BASE_URLS = {**settings.CARRIER_API_BASE_URLS, "dhl": ""}
     settings.CARRIER_SANDBOX_URL = replay.url + "/"
-    settings.CARRIER_CREDENTIALS = {**settings.CARRIER_CREDENTIALS, "dhl": {"api_key": "k"}}
-    settings.CARRIER_RATE_LIMITS = {**settings.CARRIER_RATE_LIMITS, "dhl": 0}
     replay.add("GET", r"^/track/shipments$", json=load("parcel_out_for_delivery.json"))
 
     assert NUMBER in dhl.DHLAdapter().track([NUMBER]).results
@@ -399,39 +380,6 @@ def test_single_unknown_number_is_an_error_not_an_exception(api) -> None:
     assert isinstance(outcome.errors["00340434161094000001"], TrackingNumberNotFound)
 
 
-def test_429_with_retry_after_seconds(api) -> None:
-    api.add(
-        "GET",
-        r"^/track/shipments$",
-        json=load("too_many_requests.json"),
-        status=429,
-        headers={"Retry-After": "7"},
-    )
-    with pytest.raises(RateLimited) as caught:
-        dhl.DHLAdapter().track([NUMBER])
-    assert caught.value.retry_after == pytest.approx(7)
-
-
-def test_429_with_retry_after_http_date(api) -> None:
-    when = dt.datetime.now(UTC) + dt.timedelta(seconds=120)
-    api.add(
-        "GET",
-        r"^/track/shipments$",
-        json=load("too_many_requests.json"),
-        status=429,
-        headers={"Retry-After": email.utils.format_datetime(when, usegmt=True)},
-    )
-    with pytest.raises(RateLimited) as caught:
-        dhl.DHLAdapter().track([NUMBER])
-    assert 117 <= caught.value.retry_after <= 120
-
-
-def test_500_is_unavailable(api) -> None:
-    api.add("GET", r"^/track/shipments$", json={"status": 500, "title": "oops"}, status=500)
-    with pytest.raises(CarrierUnavailable):
-        dhl.DHLAdapter().track([NUMBER, "00340434161094042564"])
-
-
 def test_one_number_failing_transiently_stays_in_errors(api) -> None:
     api.add("GET", r"^/track/shipments$", json={"status": 500}, status=500, times=1)
     api.add("GET", r"^/track/shipments$", json=load("parcel_out_for_delivery.json"))
@@ -441,41 +389,3 @@ def test_one_number_failing_transiently_stays_in_errors(api) -> None:
     assert len(outcome.results) == 1
     [(_, error)] = outcome.errors.items()
     assert isinstance(error, CarrierUnavailable)
-
-
-def test_timeout_is_unavailable_quickly(api, settings) -> None:
-    settings.CARRIER_READ_TIMEOUT = 0.3
-    api.add("GET", r"^/track/shipments$", json=load("parcel_out_for_delivery.json"), delay=2)
-
-    started = time.monotonic()
-    with pytest.raises(CarrierUnavailable):
-        dhl.DHLAdapter().track([NUMBER])
-    assert time.monotonic() - started < 1.5
-
-
-def test_unreadable_200_body_is_unavailable(api) -> None:
-    api.add("GET", r"^/track/shipments$", body="<html>gateway</html>")
-    with pytest.raises(CarrierUnavailable):
-        dhl.DHLAdapter().track([NUMBER])
-
-
-def test_bad_key_is_invalid_credentials(api) -> None:
-    api.add("GET", r"^/track/shipments$", json=load("unauthorized.json"), status=401)
-    with pytest.raises(InvalidCredentials):
-        dhl.DHLAdapter().track([NUMBER, "00340434161094042564"])
-
-
-def test_missing_key_is_invalid_credentials_without_a_call(api, settings) -> None:
-    settings.CARRIER_CREDENTIALS = {**settings.CARRIER_CREDENTIALS, "dhl": {"api_key": ""}}
-    with pytest.raises(InvalidCredentials):
-        dhl.DHLAdapter().track([NUMBER])
-    assert api.requests == []
-
-
-def test_nothing_to_track(api) -> None:
-    assert dhl.DHLAdapter().track([]) == BatchOutcome()
-    assert api.requests == []
-
-
-def test_public_url() -> None:
-    assert dhl.DHLAdapter().public_url(NUMBER).endswith(f"tracking-id={NUMBER}")

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import email.utils
-import json
 import logging
-import time
-from pathlib import Path
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -16,11 +13,8 @@ import pytest
 
 from shipments.carriers import fedex
 from shipments.carriers.base import (
-    BatchOutcome,
     CarrierRejected,
     CarrierUnavailable,
-    InvalidCredentials,
-    RateLimited,
     TrackingEventData,
     TrackingNumberNotFound,
     TrackingResult,
@@ -28,26 +22,17 @@ from shipments.carriers.base import (
 from shipments.kv import get_redis
 from shipments.models import ShipmentStatus as S
 
-PAYLOADS = Path(__file__).parent / "payloads" / "fedex"
+from . import support
+
 UTC = dt.UTC
+
+load = support.payload_loader("fedex")
+parse_one = partial(support.parse_one, fedex)
+warnings_of = partial(support.warnings_of, module=fedex)
 
 
 def tz(hours: int) -> dt.timezone:
     return dt.timezone(dt.timedelta(hours=hours))
-
-
-def load(name: str) -> Any:
-    return json.loads((PAYLOADS / name).read_text())
-
-
-def parse_one(name: str, number: str) -> TrackingResult:
-    outcome = fedex.parse_track_response(load(name), requested=[number])
-    assert outcome.errors == {}
-    return outcome.results[number]
-
-
-def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == fedex.__name__ and r.levelno >= 30]
 
 
 # --- Parsing --------------------------------------------------------------------------------------
@@ -336,22 +321,16 @@ def test_free_text_is_never_read(caplog: pytest.LogCaptureFixture) -> None:
 
 NUMBER = "794612345672"
 TRACK = r"^/track/v1/trackingnumbers$"
-TOKEN = r"^/oauth/token$"
+TOKEN = support.TOKEN_PATHS["fedex"]
 
 
 @pytest.fixture
-def api(settings, replay):
-    settings.CARRIER_API_BASE_URLS = {**settings.CARRIER_API_BASE_URLS, "fedex": replay.url}
-    settings.CARRIER_CREDENTIALS = {
-        **settings.CARRIER_CREDENTIALS,
-        "fedex": {"client_id": "fx-key", "client_secret": "fx-secret"},
-    }
-    settings.CARRIER_RATE_LIMITS = {**settings.CARRIER_RATE_LIMITS, "fedex": 0}
-    return replay
+def api(carrier_api):
+    return carrier_api("fedex", {"client_id": "fx-key", "client_secret": "fx-secret"})
 
 
-def add_token(api, token: str = "fedex-token-1", *, times: int | None = None) -> None:  # noqa: S107
-    api.add("POST", TOKEN, json={**load("token.json"), "access_token": token}, times=times)
+def add_token(api) -> None:
+    support.add_token(api, "fedex", "fedex-token-1")
 
 
 def body_for(numbers: list[str]) -> dict[str, Any]:
@@ -428,47 +407,6 @@ def test_token_is_fetched_once_and_cached_in_redis(api) -> None:
     assert 3400 < get_redis().ttl(key) <= 3599 - 60
 
 
-def test_401_refreshes_the_token_once(api) -> None:
-    add_token(api, "fedex-token-1", times=1)
-    add_token(api, "fedex-token-2")
-    api.add("POST", TRACK, json=load("unauthorized.json"), status=401, times=1)
-    api.add("POST", TRACK, json=load("out_for_delivery.json"))
-
-    outcome = fedex.FedExAdapter().track([NUMBER])
-
-    assert NUMBER in outcome.results
-    assert len(api.requests_to(TOKEN)) == 2
-    first, second = api.requests_to(TRACK)
-    assert first.headers["authorization"] == "Bearer fedex-token-1"
-    assert second.headers["authorization"] == "Bearer fedex-token-2"
-
-
-def test_401_twice_is_invalid_credentials(api) -> None:
-    add_token(api, "fedex-token-1", times=1)
-    add_token(api, "fedex-token-2")
-    api.add("POST", TRACK, json=load("unauthorized.json"), status=401)
-
-    with pytest.raises(InvalidCredentials):
-        fedex.FedExAdapter().track([f"7946{n:08d}" for n in range(40)])
-
-    assert len(api.requests_to(TOKEN)) == 2
-    assert len(api.requests_to(TRACK)) == 4  # two chunks, each tried twice
-
-
-def test_bad_client_credentials(api) -> None:
-    api.add("POST", TOKEN, json=load("token_refused.json"), status=401)
-    with pytest.raises(InvalidCredentials):
-        fedex.FedExAdapter().track([NUMBER])
-    assert api.requests_to(TRACK) == []
-
-
-def test_missing_credentials_make_no_call(api, settings) -> None:
-    settings.CARRIER_CREDENTIALS = {**settings.CARRIER_CREDENTIALS, "fedex": {}}
-    with pytest.raises(InvalidCredentials):
-        fedex.FedExAdapter().track([NUMBER])
-    assert api.requests == []
-
-
 def test_unknown_number_is_an_error_in_the_outcome(api) -> None:
     add_token(api)
     api.add("POST", TRACK, json=load("mixed_batch.json"))
@@ -490,42 +428,6 @@ def test_400_rejects_the_chunk(api) -> None:
     assert set(outcome.errors) == {"1", "2"}
 
 
-def test_429_with_retry_after_seconds(api) -> None:
-    add_token(api)
-    api.add(
-        "POST",
-        TRACK,
-        json=load("too_many_requests.json"),
-        status=429,
-        headers={"Retry-After": "7"},
-    )
-    with pytest.raises(RateLimited) as caught:
-        fedex.FedExAdapter().track([NUMBER])
-    assert caught.value.retry_after == pytest.approx(7)
-
-
-def test_429_with_retry_after_http_date(api) -> None:
-    add_token(api)
-    when = dt.datetime.now(UTC) + dt.timedelta(seconds=60)
-    api.add(
-        "POST",
-        TRACK,
-        json=load("too_many_requests.json"),
-        status=429,
-        headers={"Retry-After": email.utils.format_datetime(when, usegmt=True)},
-    )
-    with pytest.raises(RateLimited) as caught:
-        fedex.FedExAdapter().track([NUMBER])
-    assert 57 <= caught.value.retry_after <= 60
-
-
-def test_500_is_unavailable(api) -> None:
-    add_token(api)
-    api.add("POST", TRACK, json={"errors": [{"code": "INTERNAL.SERVER.ERROR"}]}, status=500)
-    with pytest.raises(CarrierUnavailable):
-        fedex.FedExAdapter().track([f"7946{n:08d}" for n in range(31)])
-
-
 def test_one_chunk_failing_leaves_the_other(api) -> None:
     numbers = [f"7946{n:08d}" for n in range(31)]
     add_token(api)
@@ -537,24 +439,3 @@ def test_one_chunk_failing_leaves_the_other(api) -> None:
     assert len(outcome.results) in (1, 30)
     assert len(outcome.results) + len(outcome.errors) == 31
     assert {type(e) for e in outcome.errors.values()} == {CarrierUnavailable}
-
-
-def test_timeout_is_unavailable_quickly(api, settings) -> None:
-    settings.CARRIER_READ_TIMEOUT = 0.3
-    add_token(api)
-    api.add("POST", TRACK, json=load("out_for_delivery.json"), delay=2)
-
-    started = time.monotonic()
-    with pytest.raises(CarrierUnavailable):
-        fedex.FedExAdapter().track([NUMBER])
-    assert time.monotonic() - started < 1.5
-
-
-def test_nothing_to_track(api) -> None:
-    assert fedex.FedExAdapter().track([]) == BatchOutcome()
-    assert api.requests == []
-
-
-def test_public_url_and_batch_size() -> None:
-    assert fedex.FedExAdapter.batch_size == 30
-    assert fedex.FedExAdapter().public_url(NUMBER).endswith(f"trknbr={NUMBER}")

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import logging
-import time
 from typing import Any
 
 import pytest
@@ -15,17 +12,13 @@ from shipments.carriers import sandbox_adapter as sb
 from shipments.carriers.base import (
     CarrierRejected,
     CarrierUnavailable,
-    RateLimited,
     TrackingEventData,
     TrackingNumberNotFound,
     TrackingResult,
 )
-from shipments.carriers.registry import get_adapter
 from shipments.models import ShipmentStatus as S
 
-
-def at(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text)
+from .support import at
 
 
 def item(number: str, status: str = "in_transit", **extra: Any) -> dict[str, Any]:
@@ -146,10 +139,8 @@ TRACK = r"^/sandbox/v1/track$"
 
 
 @pytest.fixture
-def api(replay, settings):
-    settings.CARRIER_API_BASE_URLS = {**settings.CARRIER_API_BASE_URLS, "sandbox": replay.url}
-    settings.CARRIER_RATE_LIMITS = {**settings.CARRIER_RATE_LIMITS, "sandbox": 0}
-    return replay
+def api(carrier_api):
+    return carrier_api("sandbox")
 
 
 def test_request_shape(api):
@@ -163,12 +154,6 @@ def test_request_shape(api):
     assert request.method == "GET"
     assert request.path == "/sandbox/v1/track"
     assert request.query == {"numbers": ["SBX000000000001,SBX000000000404"]}
-
-
-def test_registry_builds_the_adapter():
-    adapter = get_adapter("sandbox")
-    assert isinstance(adapter, sb.SandboxAdapter)
-    assert (adapter.code, adapter.batch_size) == ("sandbox", 50)
 
 
 def test_default_base_is_the_local_sandbox(settings):
@@ -190,27 +175,6 @@ def test_120_numbers_go_in_batches_of_50(api):
     assert sizes == [50, 50, 20]
 
 
-def test_429_with_retry_after_seconds(api):
-    api.add("GET", TRACK, status=429, json={"error": "slow down"}, headers={"Retry-After": "7"})
-    with pytest.raises(RateLimited) as caught:
-        sb.SandboxAdapter().track(["SBX000000000001"])
-    assert caught.value.retry_after == pytest.approx(7)
-
-
-def test_429_with_retry_after_http_date(api):
-    when = email.utils.formatdate(time.time() + 15, usegmt=True)
-    api.add("GET", TRACK, status=429, json={"error": "slow down"}, headers={"Retry-After": when})
-    with pytest.raises(RateLimited) as caught:
-        sb.SandboxAdapter().track(["SBX000000000001"])
-    assert caught.value.retry_after == pytest.approx(15, abs=2)
-
-
-def test_server_error_is_carrier_unavailable(api):
-    api.add("GET", TRACK, status=500, json={"error": "boom"})
-    with pytest.raises(CarrierUnavailable):
-        sb.SandboxAdapter().track(["SBX000000000001"])
-
-
 def test_bad_request_is_rejected_per_number(api):
     api.add("GET", TRACK, status=400, json={"error": "too many numbers"})
     outcome = sb.SandboxAdapter().track(["SBX000000000001"])
@@ -226,13 +190,3 @@ def test_a_failed_batch_does_not_lose_the_others(api):
 
     assert set(outcome.results) == set(numbers[:50])
     assert all(isinstance(outcome.errors[n], CarrierUnavailable) for n in numbers[50:])
-
-
-def test_timeout_is_carrier_unavailable_and_quick(api, settings):
-    settings.CARRIER_READ_TIMEOUT = 0.3
-    api.add("GET", TRACK, json=PAYLOAD, delay=2)
-
-    started = time.monotonic()
-    with pytest.raises(CarrierUnavailable):
-        sb.SandboxAdapter().track(["SBX000000000001"])
-    assert time.monotonic() - started < 1.5

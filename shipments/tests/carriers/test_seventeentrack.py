@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
-import json
 import logging
-import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,18 +18,12 @@ from shipments.carriers.base import (
     TrackingNumberNotFound,
     TrackingResult,
 )
-from shipments.carriers.registry import get_adapter
 from shipments.models import ShipmentStatus as S
 
-PAYLOADS = Path(__file__).parent / "payloads" / "17track"
+from . import support
+from .support import at
 
-
-def load(name: str) -> Any:
-    return json.loads((PAYLOADS / name).read_text())
-
-
-def at(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text)
+load = support.payload_loader("17track")
 
 
 def accepted(name: str) -> dict[str, Any]:
@@ -288,11 +278,8 @@ REGISTER = r"^/track/v2\.2/register$"
 
 
 @pytest.fixture
-def api(replay, settings):
-    settings.CARRIER_API_BASE_URLS = {**settings.CARRIER_API_BASE_URLS, "17track": replay.url}
-    settings.CARRIER_CREDENTIALS = {**settings.CARRIER_CREDENTIALS, "17track": {"api_key": "k-17"}}
-    settings.CARRIER_RATE_LIMITS = {**settings.CARRIER_RATE_LIMITS, "17track": 0}
-    return replay
+def api(carrier_api):
+    return carrier_api("17track", {"api_key": "k-17"})
 
 
 def in_transit_item(number: str) -> dict[str, Any]:
@@ -319,13 +306,6 @@ def test_request_shape(api):
     assert request.headers["17token"] == "k-17"
     assert request.headers["content-type"] == "application/json"
     assert request.json() == [{"number": "RB701234565SG"}]
-
-
-def test_registry_builds_the_adapter():
-    adapter = get_adapter("17track")
-    assert isinstance(adapter, st.SeventeenTrackAdapter)
-    assert (adapter.code, adapter.batch_size) == ("17track", 40)
-    assert "LZ482913375CN" in adapter.public_url("LZ482913375CN")
 
 
 def test_85_numbers_go_in_batches_of_40_40_5(api):
@@ -406,31 +386,10 @@ def test_unknown_numbers_are_not_found_in_errors(api):
     assert api.requests_to(REGISTER) == []
 
 
-def test_bad_key_http_401_is_invalid_credentials(api):
-    api.add("POST", INFO, status=401, json=load("invalid_key.json"))
-    with pytest.raises(InvalidCredentials):
-        st.SeventeenTrackAdapter().track(["RB701234565SG"])
-
-
 def test_bad_key_in_the_envelope_is_invalid_credentials(api):
     api.add("POST", INFO, json=load("invalid_key.json"))
     with pytest.raises(InvalidCredentials):
         st.SeventeenTrackAdapter().track(["RB701234565SG"])
-
-
-def test_429_with_retry_after_seconds(api):
-    api.add("POST", INFO, status=429, body="", headers={"Retry-After": "7"})
-    with pytest.raises(RateLimited) as caught:
-        st.SeventeenTrackAdapter().track(["RB701234565SG"])
-    assert caught.value.retry_after == pytest.approx(7)
-
-
-def test_429_with_retry_after_http_date(api):
-    when = email.utils.formatdate(time.time() + 20, usegmt=True)
-    api.add("POST", INFO, status=429, body="", headers={"Retry-After": when})
-    with pytest.raises(RateLimited) as caught:
-        st.SeventeenTrackAdapter().track(["RB701234565SG"])
-    assert caught.value.retry_after == pytest.approx(20, abs=2)
 
 
 def test_rate_limited_midway_keeps_earlier_batches_and_sends_no_more(api):
@@ -444,24 +403,3 @@ def test_rate_limited_midway_keeps_earlier_batches_and_sends_no_more(api):
     assert set(outcome.errors) == set(numbers[40:])
     assert all(isinstance(e, RateLimited) for e in outcome.errors.values())
     assert len(api.requests_to(INFO)) == 2
-
-
-def test_server_error_is_carrier_unavailable(api):
-    api.add("POST", INFO, status=500, body="")
-    with pytest.raises(CarrierUnavailable):
-        st.SeventeenTrackAdapter().track(["RB701234565SG"])
-
-
-def test_timeout_is_carrier_unavailable_and_quick(api, settings):
-    settings.CARRIER_READ_TIMEOUT = 0.3
-    api.add("POST", INFO, json=load("gettrackinfo_delivered.json"), delay=2)
-
-    started = time.monotonic()
-    with pytest.raises(CarrierUnavailable):
-        st.SeventeenTrackAdapter().track(["RB701234565SG"])
-    assert time.monotonic() - started < 1.5
-
-
-def test_no_numbers_means_no_requests(api):
-    assert st.SeventeenTrackAdapter().track([]).results == {}
-    assert api.requests == []

@@ -5,23 +5,16 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
-import email.utils
-import json
 import logging
-import time
-from pathlib import Path
-from typing import Any
+from functools import partial
 from urllib.parse import parse_qs
 
 import pytest
 
 from shipments.carriers import ups
 from shipments.carriers.base import (
-    BatchOutcome,
     CarrierRejected,
     CarrierUnavailable,
-    InvalidCredentials,
-    RateLimited,
     TrackingEventData,
     TrackingNumberNotFound,
     TrackingResult,
@@ -29,22 +22,13 @@ from shipments.carriers.base import (
 from shipments.kv import get_redis
 from shipments.models import ShipmentStatus as S
 
-PAYLOADS = Path(__file__).parent / "payloads" / "ups"
+from . import support
+
 UTC = dt.UTC
 
-
-def load(name: str) -> Any:
-    return json.loads((PAYLOADS / name).read_text())
-
-
-def parse_one(name: str, number: str) -> TrackingResult:
-    outcome = ups.parse_track_response(load(name), requested=[number])
-    assert outcome.errors == {}
-    return outcome.results[number]
-
-
-def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == ups.__name__ and r.levelno >= 30]
+load = support.payload_loader("ups")
+parse_one = partial(support.parse_one, ups)
+warnings_of = partial(support.warnings_of, module=ups)
 
 
 # --- Parsing --------------------------------------------------------------------------------------
@@ -365,22 +349,16 @@ def test_parse_offset(value: str, expected: dt.timedelta | None) -> None:
 
 NUMBER = "1Z4E12340312345675"
 TRACK = rf"^/api/track/v1/details/{NUMBER}$"
-TOKEN = r"^/security/v1/oauth/token$"
+TOKEN = support.TOKEN_PATHS["ups"]
 
 
 @pytest.fixture
-def api(settings, replay):
-    settings.CARRIER_API_BASE_URLS = {**settings.CARRIER_API_BASE_URLS, "ups": replay.url}
-    settings.CARRIER_CREDENTIALS = {
-        **settings.CARRIER_CREDENTIALS,
-        "ups": {"client_id": "ups-client-id", "client_secret": "ups-secret"},
-    }
-    settings.CARRIER_RATE_LIMITS = {**settings.CARRIER_RATE_LIMITS, "ups": 0}
-    return replay
+def api(carrier_api):
+    return carrier_api("ups", {"client_id": "ups-client-id", "client_secret": "ups-secret"})
 
 
-def add_token(api, token: str = "ups-token-1", *, times: int | None = None) -> None:  # noqa: S107
-    api.add("POST", TOKEN, json={**load("token.json"), "access_token": token}, times=times)
+def add_token(api) -> None:
+    support.add_token(api, "ups", "ups-token-1")
 
 
 def test_request_shape(api) -> None:
@@ -428,50 +406,6 @@ def test_token_is_fetched_once_and_cached_in_redis(api) -> None:
     assert 14000 < get_redis().ttl(key) <= 14399 - 60
 
 
-def test_401_refreshes_the_token_once(api) -> None:
-    add_token(api, "ups-token-1", times=1)
-    add_token(api, "ups-token-2")
-    api.add("GET", TRACK, json=load("unauthorized.json"), status=401, times=1)
-    api.add("GET", TRACK, json=load("out_for_delivery.json"))
-
-    outcome = ups.UPSAdapter().track([NUMBER])
-
-    assert NUMBER in outcome.results
-    assert len(api.requests_to(TOKEN)) == 2
-    first, second = api.requests_to(TRACK)
-    assert first.headers["authorization"] == "Bearer ups-token-1"
-    assert second.headers["authorization"] == "Bearer ups-token-2"
-
-
-def test_401_twice_is_invalid_credentials(api) -> None:
-    add_token(api, "ups-token-1", times=1)
-    add_token(api, "ups-token-2")
-    api.add("GET", r"^/api/track/v1/details/", json=load("unauthorized.json"), status=401)
-
-    with pytest.raises(InvalidCredentials):
-        ups.UPSAdapter().track([NUMBER, "1Z4E12340312345682"])
-
-    assert len(api.requests_to(TOKEN)) == 2  # one refresh for the whole call
-    assert len(api.requests_to(r"^/api/track/v1/details/")) == 4
-
-
-@pytest.mark.parametrize(
-    ("status", "name"), [(401, "token_refused.json"), (400, "token_refused.json")]
-)
-def test_bad_client_credentials(api, status: int, name: str) -> None:
-    api.add("POST", TOKEN, json=load(name), status=status)
-    with pytest.raises(InvalidCredentials):
-        ups.UPSAdapter().track([NUMBER])
-    assert api.requests_to(r"^/api/track/") == []
-
-
-def test_missing_credentials_make_no_call(api, settings) -> None:
-    settings.CARRIER_CREDENTIALS = {**settings.CARRIER_CREDENTIALS, "ups": {"client_id": "x"}}
-    with pytest.raises(InvalidCredentials):
-        ups.UPSAdapter().track([NUMBER])
-    assert api.requests == []
-
-
 def test_per_number_outcomes(api) -> None:
     add_token(api)
     api.add("GET", TRACK, json=load("out_for_delivery.json"))
@@ -486,65 +420,3 @@ def test_per_number_outcomes(api) -> None:
     assert isinstance(outcome.errors["1ZBAD"], CarrierRejected)
     assert "TV1002" in outcome.errors["1ZBAD"].message
     assert isinstance(outcome.errors["1Z5F32190398765432"], CarrierUnavailable)
-
-
-def test_429_with_retry_after_seconds(api) -> None:
-    add_token(api)
-    api.add(
-        "GET", TRACK, json=load("too_many_requests.json"), status=429, headers={"Retry-After": "7"}
-    )
-    with pytest.raises(RateLimited) as caught:
-        ups.UPSAdapter().track([NUMBER])
-    assert caught.value.retry_after == pytest.approx(7)
-
-
-def test_429_with_retry_after_http_date(api) -> None:
-    add_token(api)
-    when = email.utils.format_datetime(dt.datetime.now(UTC) + dt.timedelta(seconds=90), usegmt=True)
-    api.add(
-        "GET", TRACK, json=load("too_many_requests.json"), status=429, headers={"Retry-After": when}
-    )
-    with pytest.raises(RateLimited) as caught:
-        ups.UPSAdapter().track([NUMBER])
-    assert 87 <= caught.value.retry_after <= 90
-
-
-def test_429_without_retry_after(api) -> None:
-    add_token(api)
-    api.add("GET", TRACK, json=load("too_many_requests.json"), status=429)
-    with pytest.raises(RateLimited) as caught:
-        ups.UPSAdapter().track([NUMBER])
-    assert caught.value.retry_after is None
-
-
-def test_500_is_unavailable(api) -> None:
-    add_token(api)
-    api.add("GET", r"^/api/track/", json={}, status=500)
-    with pytest.raises(CarrierUnavailable):
-        ups.UPSAdapter().track([NUMBER, "1Z4E12340312345682"])
-
-
-def test_token_endpoint_down_is_unavailable(api) -> None:
-    api.add("POST", TOKEN, json={}, status=503)
-    with pytest.raises(CarrierUnavailable):
-        ups.UPSAdapter().track([NUMBER])
-
-
-def test_timeout_is_unavailable_quickly(api, settings) -> None:
-    settings.CARRIER_READ_TIMEOUT = 0.3
-    add_token(api)
-    api.add("GET", TRACK, json=load("out_for_delivery.json"), delay=2)
-
-    started = time.monotonic()
-    with pytest.raises(CarrierUnavailable):
-        ups.UPSAdapter().track([NUMBER])
-    assert time.monotonic() - started < 1.5
-
-
-def test_nothing_to_track(api) -> None:
-    assert ups.UPSAdapter().track([]) == BatchOutcome()
-    assert api.requests == []
-
-
-def test_public_url() -> None:
-    assert ups.UPSAdapter().public_url(NUMBER).endswith(f"tracknum={NUMBER}")

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
-import json
 import logging
-import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -16,25 +12,18 @@ import pytest
 from shipments.carriers import usps
 from shipments.carriers.base import (
     CarrierUnavailable,
-    InvalidCredentials,
-    RateLimited,
     TrackingEventData,
     TrackingNumberNotFound,
     TrackingResult,
 )
-from shipments.carriers.registry import get_adapter
 from shipments.models import ShipmentStatus as S
 
-PAYLOADS = Path(__file__).parent / "payloads" / "usps"
+from . import support
+from .support import at
+
 UTC = dt.UTC
 
-
-def load(name: str) -> Any:
-    return json.loads((PAYLOADS / name).read_text())
-
-
-def at(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text)
+load = support.payload_loader("usps")
 
 
 # --- Parse half ----------------------------------------------------------------------------------
@@ -233,34 +222,28 @@ def test_error_message_reads_the_error_envelope():
 
 # --- Network half --------------------------------------------------------------------------------
 
-TOKEN_PATH = r"^/oauth2/v3/token$"
+TOKEN_PATH = support.TOKEN_PATHS["usps"]
 TRACK_PATH = r"^/tracking/v3/tracking/"
 
 
 @pytest.fixture
-def usps_api(replay, settings):
-    settings.CARRIER_API_BASE_URLS = {**settings.CARRIER_API_BASE_URLS, "usps": replay.url}
-    settings.CARRIER_CREDENTIALS = {
-        **settings.CARRIER_CREDENTIALS,
-        "usps": {"client_id": "resync-usps-client", "client_secret": "s3cret"},
-    }
-    settings.CARRIER_RATE_LIMITS = {**settings.CARRIER_RATE_LIMITS, "usps": 0}
-    return replay
+def api(carrier_api):
+    return carrier_api("usps", {"client_id": "resync-usps-client", "client_secret": "s3cret"})
 
 
-def add_token(replay, token: str = "usps-test-access-token-1", **kwargs: Any) -> None:  # noqa: S107
-    replay.add("POST", TOKEN_PATH, json={**load("token.json"), "access_token": token}, **kwargs)
+def add_token(replay, token: str = "usps-test-access-token-1", **rule: Any) -> None:  # noqa: S107
+    support.add_token(replay, "usps", token, **rule)
 
 
-def test_request_shape(usps_api):
-    add_token(usps_api)
-    usps_api.add("GET", TRACK_PATH, json=load("out_for_delivery.json"))
+def test_request_shape(api):
+    add_token(api)
+    api.add("GET", TRACK_PATH, json=load("out_for_delivery.json"))
 
     outcome = usps.USPSAdapter().track(["9400136105541234567890"])
 
     assert outcome.results["9400136105541234567890"].status == S.OUT_FOR_DELIVERY
     assert outcome.errors == {}
-    token_call, track_call = usps_api.requests
+    token_call, track_call = api.requests
     assert token_call.method == "POST"
     assert token_call.path == "/oauth2/v3/token"
     assert token_call.headers["content-type"] == "application/x-www-form-urlencoded"
@@ -276,16 +259,9 @@ def test_request_shape(usps_api):
     assert track_call.headers["authorization"] == "Bearer usps-test-access-token-1"
 
 
-def test_registry_builds_the_adapter():
-    adapter = get_adapter("usps")
-    assert isinstance(adapter, usps.USPSAdapter)
-    assert (adapter.code, adapter.batch_size) == ("usps", 1)
-    assert adapter.public_url("9400136105541234567890").endswith("tLabels=9400136105541234567890")
-
-
-def test_token_is_fetched_once_and_reused_across_calls_and_threads(usps_api):
-    add_token(usps_api)
-    usps_api.add("GET", TRACK_PATH, json=load("out_for_delivery.json"))
+def test_token_is_fetched_once_and_reused_across_calls_and_threads(api):
+    add_token(api)
+    api.add("GET", TRACK_PATH, json=load("out_for_delivery.json"))
     adapter = usps.USPSAdapter()
 
     for call in range(3):
@@ -293,68 +269,30 @@ def test_token_is_fetched_once_and_reused_across_calls_and_threads(usps_api):
         outcome = adapter.track(numbers)
         assert set(outcome.results) == set(numbers)
 
-    assert len(usps_api.requests_to(TOKEN_PATH)) == 1
-    assert len(usps_api.requests_to(TRACK_PATH)) == 18
+    assert len(api.requests_to(TOKEN_PATH)) == 1
+    assert len(api.requests_to(TRACK_PATH)) == 18
 
 
-def test_a_refused_token_is_refreshed_once(usps_api):
-    add_token(usps_api, "old-token", times=1)
-    add_token(usps_api, "new-token")
-    usps_api.add("GET", TRACK_PATH, status=401, json=load("unauthorized_401.json"), times=1)
-    usps_api.add("GET", TRACK_PATH, json=load("out_for_delivery.json"))
-
-    outcome = usps.USPSAdapter().track(["9400136105541234567890"])
-
-    assert outcome.results["9400136105541234567890"].status == S.OUT_FOR_DELIVERY
-    tracks = usps_api.requests_to(TRACK_PATH)
-    assert [r.headers["authorization"] for r in tracks] == ["Bearer old-token", "Bearer new-token"]
-    assert len(usps_api.requests_to(TOKEN_PATH)) == 2
-
-
-def test_many_threads_seeing_a_401_share_one_refresh(usps_api):
-    add_token(usps_api, "old-token", times=1)
-    add_token(usps_api, "new-token")
+def test_many_threads_seeing_a_401_share_one_refresh(api):
+    add_token(api, "old-token", times=1)
+    add_token(api, "new-token")
     numbers = [f"9400100000000000000{i:03d}" for i in range(8)]
     # Every first request is refused; the delay lets all eight arrive before any retry does.
-    usps_api.add(
-        "GET", TRACK_PATH, status=401, json=load("unauthorized_401.json"), times=8, delay=0.3
-    )
-    usps_api.add("GET", TRACK_PATH, json=load("out_for_delivery.json"))
+    api.add("GET", TRACK_PATH, status=401, json=load("unauthorized_401.json"), times=8, delay=0.3)
+    api.add("GET", TRACK_PATH, json=load("out_for_delivery.json"))
 
     outcome = usps.USPSAdapter().track(numbers)
 
     assert set(outcome.results) == set(numbers)
-    assert len(usps_api.requests_to(TOKEN_PATH)) == 2
+    assert len(api.requests_to(TOKEN_PATH)) == 2
 
 
-def test_a_second_401_raises_invalid_credentials(usps_api):
-    add_token(usps_api)
-    usps_api.add("GET", TRACK_PATH, status=401, json=load("unauthorized_401.json"))
-
-    with pytest.raises(InvalidCredentials):
-        usps.USPSAdapter().track(["9400136105541234567890", "9400136105541234567891"])
-
-    # One refresh, then each number tried exactly twice.
-    assert len(usps_api.requests_to(TOKEN_PATH)) == 2
-    assert len(usps_api.requests_to(TRACK_PATH)) == 4
-
-
-@pytest.mark.parametrize("status", [400, 401])
-def test_bad_client_credentials_raise_invalid_credentials(usps_api, status):
-    usps_api.add("POST", TOKEN_PATH, status=status, json=load("token_invalid_client.json"))
-
-    with pytest.raises(InvalidCredentials):
-        usps.USPSAdapter().track(["9400136105541234567890"])
-
-    assert usps_api.requests_to(TRACK_PATH) == []
-
-
-def test_unknown_number_is_not_found_next_to_a_good_one(usps_api):
-    add_token(usps_api)
-    usps_api.add(
+def test_unknown_number_is_not_found_next_to_a_good_one(api):
+    add_token(api)
+    api.add(
         "GET", r"/tracking/9400100000000000000000$", status=404, json=load("not_found_404.json")
     )
-    usps_api.add("GET", TRACK_PATH, json=load("out_for_delivery.json"))
+    api.add("GET", TRACK_PATH, json=load("out_for_delivery.json"))
 
     outcome = usps.USPSAdapter().track(["9400100000000000000000", "9400136105541234567890"])
 
@@ -364,9 +302,9 @@ def test_unknown_number_is_not_found_next_to_a_good_one(usps_api):
     assert "may be incorrect" in error.message
 
 
-def test_every_number_not_found_is_not_raised(usps_api):
-    add_token(usps_api)
-    usps_api.add("GET", TRACK_PATH, status=404, json=load("not_found_404.json"))
+def test_every_number_not_found_is_not_raised(api):
+    add_token(api)
+    api.add("GET", TRACK_PATH, status=404, json=load("not_found_404.json"))
 
     outcome = usps.USPSAdapter().track(["A1", "A2"])
 
@@ -374,78 +312,12 @@ def test_every_number_not_found_is_not_raised(usps_api):
     assert {type(e) for e in outcome.errors.values()} == {TrackingNumberNotFound}
 
 
-def test_429_with_retry_after_seconds(usps_api):
-    add_token(usps_api)
-    usps_api.add(
-        "GET",
-        TRACK_PATH,
-        status=429,
-        json=load("rate_limited_429.json"),
-        headers={"Retry-After": "7"},
-    )
-
-    with pytest.raises(RateLimited) as caught:
-        usps.USPSAdapter().track(["9400136105541234567890"])
-
-    assert caught.value.retry_after == pytest.approx(7)
-    assert caught.value.carrier == "usps"
-
-
-def test_429_with_retry_after_http_date(usps_api):
-    add_token(usps_api)
-    when = email.utils.formatdate(time.time() + 30, usegmt=True)
-    usps_api.add(
-        "GET",
-        TRACK_PATH,
-        status=429,
-        json=load("rate_limited_429.json"),
-        headers={"Retry-After": when},
-    )
-
-    with pytest.raises(RateLimited) as caught:
-        usps.USPSAdapter().track(["9400136105541234567890"])
-
-    assert caught.value.retry_after == pytest.approx(30, abs=2)
-
-
-def test_server_error_is_carrier_unavailable(usps_api):
-    add_token(usps_api)
-    usps_api.add("GET", TRACK_PATH, status=500, body="oops")
-
-    with pytest.raises(CarrierUnavailable):
-        usps.USPSAdapter().track(["9400136105541234567890", "9400136105541234567891"])
-
-
-def test_one_failing_number_does_not_fail_the_others(usps_api):
-    add_token(usps_api)
-    usps_api.add("GET", r"/tracking/BROKEN$", status=503, body="")
-    usps_api.add("GET", TRACK_PATH, json=load("out_for_delivery.json"))
+def test_one_failing_number_does_not_fail_the_others(api):
+    add_token(api)
+    api.add("GET", r"/tracking/BROKEN$", status=503, body="")
+    api.add("GET", TRACK_PATH, json=load("out_for_delivery.json"))
 
     outcome = usps.USPSAdapter().track(["BROKEN", "9400136105541234567890"])
 
     assert set(outcome.results) == {"9400136105541234567890"}
     assert isinstance(outcome.errors["BROKEN"], CarrierUnavailable)
-
-
-def test_timeout_is_carrier_unavailable_and_quick(usps_api, settings):
-    settings.CARRIER_READ_TIMEOUT = 0.3
-    add_token(usps_api)
-    usps_api.add("GET", TRACK_PATH, json=load("out_for_delivery.json"), delay=2)
-
-    started = time.monotonic()
-    with pytest.raises(CarrierUnavailable):
-        usps.USPSAdapter().track(["9400136105541234567890"])
-    assert time.monotonic() - started < 1.5
-
-
-def test_unreadable_body_is_carrier_unavailable(usps_api):
-    add_token(usps_api)
-    usps_api.add("GET", TRACK_PATH, body="<html>maintenance</html>")
-
-    with pytest.raises(CarrierUnavailable):
-        usps.USPSAdapter().track(["9400136105541234567890"])
-
-
-def test_no_numbers_means_no_requests(usps_api):
-    assert usps.USPSAdapter().track([]).results == {}
-    assert usps_api.requests == []
