@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -65,7 +66,10 @@ def add_event(shipment: Shipment, *, hours_ago: float, status: str, description:
         status=status,
         description=description,
         location=kw.pop("location", "Leipzig, DE"),
-        fingerprint=kw.pop("fingerprint", f"{status}-{hours_ago}-{description}"),
+        fingerprint=kw.pop(
+            "fingerprint",
+            hashlib.sha256(f"{status}-{hours_ago}-{description}".encode()).hexdigest(),
+        ),
         **kw,
     )
 
