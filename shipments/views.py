@@ -110,9 +110,11 @@ def _parse_filters(query: Any) -> selectors.ShipmentFilters:
 
 
 def _posted(request: HttpRequest, name: str) -> str:
-    """A field of a form post, or of a JSON body for scripted clients."""
+    """A field of a form post, or of a JSON body for scripted clients ("" when absent or
+    ambiguous: a field sent twice is not guessed at)."""
     if name in request.POST:
-        return request.POST[name]
+        values = request.POST.getlist(name)
+        return values[0] if len(values) == 1 else ""
     if request.content_type == "application/json":
         try:
             body = json.loads(request.body or b"{}")
