@@ -363,6 +363,7 @@ class ResyncRequest(models.Model):
         COOLDOWN = "cooldown", _("Cooling down")
         IN_PROGRESS = "in_progress", _("A run is in progress")
         UNAVAILABLE = "unavailable", _("Temporarily unavailable")
+        RATE_LIMITED = "rate_limited", _("Too many requests from this client")
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="resync_requests")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -192,6 +192,23 @@ def shipment_resync(
         return ResyncVerdict(True, gate.retry_after, job=job)
 
 
+def shipment_resync_refuse_abuse(
+    *, shipment: Shipment, source: str, ip_address: str | None, retry_after: int
+) -> ResyncVerdict:
+    """Record a resync refused by an abuse limit (e.g. too many from one IP) in the audit."""
+    _audit(
+        store_id=shipment.store_id,
+        kind=ResyncRequest.Kind.SINGLE,
+        source=source,
+        ip_address=ip_address,
+        shipment=shipment,
+        accepted=False,
+        refused_reason=ResyncRequest.RefusedReason.RATE_LIMITED,
+        retry_after=retry_after,
+    )
+    return ResyncVerdict(False, retry_after, ResyncRequest.RefusedReason.RATE_LIMITED)
+
+
 def _enqueue_or_release(job: ResyncJob, shipment: Shipment) -> None:
     from . import tasks
 

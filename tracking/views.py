@@ -20,7 +20,12 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from shipments.kv import StoreUnavailable
 from shipments.models import RequestSource, ResyncJob
 from shipments.responses import client_ip, job_payload, refused, unavailable, wants_json
-from shipments.services import ResyncVerdict, humanize_wait, shipment_resync
+from shipments.services import (
+    ResyncVerdict,
+    humanize_wait,
+    shipment_resync,
+    shipment_resync_refuse_abuse,
+)
 
 from . import limits
 from .forms import LookupForm
@@ -207,7 +212,10 @@ def resync(request: HttpRequest, token: str) -> HttpResponse:
         return unavailable(request, back=back)
     if wait:
         logger.info("shopper resync refused: per-IP limit (%ss)", wait)
-        return refused(request, ResyncVerdict(False, wait, "rate_limited"), back=back)
+        verdict = shipment_resync_refuse_abuse(
+            shipment=shipment, source=RequestSource.SHOPPER, ip_address=ip, retry_after=wait
+        )
+        return refused(request, verdict, back=back)
     try:
         verdict = shipment_resync(shipment=shipment, source=RequestSource.SHOPPER, ip_address=ip)
     except StoreUnavailable:

@@ -385,6 +385,13 @@ def test_resync_is_limited_per_ip_across_tokens(client, shop, settings):
     assert int(cycled["Retry-After"]) >= 1
     assert cycled.json()["reason"] == "rate_limited"
     assert not ResyncJob.objects.filter(shipment=shipments[2]).exists()
+    audit = ResyncRequest.objects.get(shipment=shipments[2])
+    assert (audit.accepted, audit.refused_reason, audit.source) == (
+        False,
+        "rate_limited",
+        "shopper",
+    )
+    assert audit.ip_address == "127.0.0.1"
     # Another client may.
     assert (
         client.post(_resync_url(shipments[3]), REMOTE_ADDR="192.0.2.44", **JSON).status_code == 202
