@@ -19,6 +19,7 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # --- Core -----------------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
+BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)  # bench/: /bench/one-row/<pk>/
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:

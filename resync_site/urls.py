@@ -14,3 +14,4 @@ urlpatterns = [
     path("track/", include("tracking.urls")),
     path("healthz", health.healthz, name="healthz"),
 ]
+urlpatterns += [path("bench/", include("resync_site.bench_views"))]  # empty unless BENCH_VIEWS

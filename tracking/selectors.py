@@ -6,13 +6,17 @@ ever reaches that shipment's own order and store.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest
+from django.utils import formats
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from shipments.cooldowns import shipment_retry_after
@@ -84,10 +88,14 @@ def order_lookup(*, order_number: str, email: str, store_slug: str = "") -> Orde
 # --- The tracking page ----------------------------------------------------------------------------
 
 
-def shipment_for_token(token: str) -> Shipment:
-    """The shipment behind a public token (with its order and store), else 404."""
+def _check_token(token: str) -> None:
     if not _TOKEN.match(token or ""):
         raise Http404("no such tracking page")
+
+
+def shipment_for_token(token: str) -> Shipment:
+    """The shipment behind a public token (with its order and store), else 404."""
+    _check_token(token)
     shipment = Shipment.objects.select_related("order", "store").filter(public_token=token).first()
     if shipment is None:
         raise Http404("no such tracking page")
@@ -101,8 +109,145 @@ def order_shipments(shipment: Shipment) -> QuerySet[Shipment]:
     )
 
 
-def shipment_events(shipment: Shipment) -> list[TrackingEvent]:
-    return list(shipment.events.order_by("-occurred_at", "-pk")[:MAX_EVENTS])
+# What the tracking page reads of each shipment of the order, its order and its store. Any
+# other field would load on access with a query of its own (tests count the page's queries).
+PAGE_FIELDS = (
+    "store_id",
+    "order_id",
+    "carrier",
+    "tracking_number",
+    "status",
+    "sub_status",
+    "carrier_status_text",
+    "estimated_delivery",
+    "last_event_at",
+    "last_synced_at",
+    "public_token",
+    "shipped_at",
+    "order__order_number",
+    "order__customer_email",
+    "store__name",
+    "store__display_name",
+    "store__logo_url",
+    "store__time_zone",
+)
+
+
+def shipment_with_siblings(token: str) -> tuple[Shipment, list[Shipment]]:
+    """The shipment behind a public token and every shipment of its order (itself included,
+    first shipped first), in one query; else 404. Only the same store's shipments count."""
+    _check_token(token)
+    rows = list(
+        Shipment.objects.select_related("order", "store")
+        .only(*PAGE_FIELDS)
+        .filter(order__shipments__public_token=token)
+        .order_by("shipped_at", "pk")
+    )
+    shipment = next((row for row in rows if row.public_token == token), None)
+    if shipment is None:
+        raise Http404("no such tracking page")
+    return shipment, [row for row in rows if row.store_id == shipment.store_id]
+
+
+def shipment_ref_for_token(token: str) -> Shipment:
+    """The shipment behind a public token with only its ids and token loaded (what a resync
+    and its status need), else 404. Other fields would load on access."""
+    _check_token(token)
+    try:
+        return Shipment.objects.only("store_id", "order_id", "public_token").get(public_token=token)
+    except Shipment.DoesNotExist:
+        raise Http404("no such tracking page") from None
+
+
+# Labels of choices, per language. `get_FOO_display()` rebuilds a hashable copy of every choice
+# (a translation lookup each) on every call: the page would pay that some twenty times.
+@lru_cache(maxsize=64)
+def _labels(field: str, language: str | None) -> dict[str, str]:
+    return {value: str(label) for value, label in Shipment._meta.get_field(field).flatchoices}
+
+
+def status_label(status: str) -> str:
+    """`shipment.get_status_display()` (events share the same choices)."""
+    return _labels("status", get_language()).get(status, status)
+
+
+def carrier_label(carrier: str) -> str:
+    """`shipment.get_carrier_display()`."""
+    return _labels("carrier", get_language()).get(carrier, carrier)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    """One carrier scan as the page shows it; `iso`, `date` and `time` are `occurred_at` in
+    the store's time zone as `|date:'c'`, `|date:"DATE_FORMAT"` and `|date:"TIME_FORMAT"`
+    would render it (formatted once here: thirty template filters cost half the timeline)."""
+
+    occurred_at: dt.datetime
+    status: str
+    description: str
+    location: str
+    iso: str = ""
+    date: str = ""
+    time: str = ""
+
+    @property
+    def status_label(self) -> str:
+        return status_label(self.status)
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentTab:
+    """A shipment of the order, as the page's tabs (and the JSON's `shipments`) show it."""
+
+    pk: int
+    carrier: str
+    status: str
+    tracking_number: str
+    url: str
+    carrier_label: str
+    status_label: str
+
+    @classmethod
+    def of(cls, shipment: Shipment) -> ShipmentTab:
+        return cls(
+            pk=shipment.pk,
+            carrier=shipment.carrier,
+            status=shipment.status,
+            tracking_number=shipment.tracking_number,
+            url=shipment.get_tracking_url(),
+            carrier_label=carrier_label(shipment.carrier),
+            status_label=status_label(shipment.status),
+        )
+
+
+def shipment_events(shipment: Shipment, tz: dt.tzinfo | None = None) -> list[TimelineEvent]:
+    """The shipment's scans, newest first (plain rows: nothing but what the page shows), their
+    times formatted in `tz` (default: the store's time zone) for the active language."""
+    tz = tz or shipment.store.tz
+    rows = (
+        TrackingEvent.objects.filter(shipment_id=shipment.pk)
+        .order_by("-occurred_at", "-pk")
+        .values_list("occurred_at", "status", "description", "location")[:MAX_EVENTS]
+    )
+    dates: dict[dt.date, str] = {}  # scans cluster on a few days: format each day once
+    events = []
+    for occurred_at, status, description, location in rows:
+        local = occurred_at.astimezone(tz)
+        day = local.date()
+        if day not in dates:
+            dates[day] = formats.date_format(local, "DATE_FORMAT")
+        events.append(
+            TimelineEvent(
+                occurred_at,
+                status,
+                description,
+                location,
+                iso=local.isoformat(),
+                date=dates[day],
+                time=formats.date_format(local, "TIME_FORMAT"),
+            )
+        )
+    return events
 
 
 def shipment_wait(shipment: Shipment) -> int:
@@ -156,7 +301,7 @@ class Step:
     alert: str = ""  # the special status shown on the current step, if any
 
 
-def status_steps(shipment: Shipment, events: list[TrackingEvent]) -> list[Step]:
+def status_steps(shipment: Shipment, events: list[TimelineEvent]) -> list[Step]:
     """Ordered → Shipped → In transit → Out for delivery → Delivered, with the current step
     marked; exception / failed attempt / pickup / expired show on the step reached."""
     status = shipment.status
@@ -164,7 +309,7 @@ def status_steps(shipment: Shipment, events: list[TrackingEvent]) -> list[Step]:
         reached = _PROGRESS[ShipmentStatus(status)]
     else:
         reached = max((_PROGRESS.get(e.status, 1) for e in events), default=1)
-    alert = str(shipment.get_status_display()) if status in ALERTS else ""
+    alert = status_label(status) if status in ALERTS else ""
     steps = []
     for index, (key, label) in enumerate(STEPS):
         if index < reached:
@@ -176,21 +321,27 @@ def status_steps(shipment: Shipment, events: list[TrackingEvent]) -> list[Step]:
     return steps
 
 
-def tracking_context(shipment: Shipment) -> dict[str, Any]:
-    """Everything the page (and its timeline fragment) shows: shopper-safe by construction."""
+def tracking_context(shipment: Shipment, siblings: list[Shipment] | None = None) -> dict[str, Any]:
+    """Everything the page (and its timeline fragment) shows: shopper-safe by construction.
+    `siblings`: the order's shipments when already loaded (`shipment_with_siblings`)."""
     store = shipment.store
-    events = shipment_events(shipment)
-    siblings = list(order_shipments(shipment))
+    events = shipment_events(shipment, store.tz)
+    if siblings is None:
+        siblings = list(order_shipments(shipment))
+    tabs = [ShipmentTab.of(other) for other in siblings]
     retry_after = shipment_wait(shipment)
+    label = status_label(shipment.status)
     # The carrier's own wording, when it says more than the status and the latest event do.
     carrier_note = shipment.carrier_status_text.strip()
-    repeats = {str(shipment.get_status_display()).casefold()}
+    repeats = {label.casefold()}
     if events:
         repeats.add(events[0].description.strip().casefold())
     if carrier_note.casefold() in repeats:
         carrier_note = ""
     return {
         "shipment": shipment,
+        "status_label": label,
+        "carrier_label": carrier_label(shipment.carrier),
         "order": shipment.order,
         "store": store,
         "brand_name": store.brand_name,
@@ -201,7 +352,8 @@ def tracking_context(shipment: Shipment) -> dict[str, Any]:
         "events": events,
         "steps": status_steps(shipment, events),
         "alert": ALERTS.get(ShipmentStatus(shipment.status)) if shipment.status in ALERTS else "",
-        "siblings": siblings if len(siblings) > 1 else [],
+        "siblings": tabs if len(tabs) > 1 else [],
+        "tabs": tabs,
         "retry_after": retry_after,
         "last_job": latest_job(shipment) if retry_after else None,
         "time_zone": store.time_zone,
@@ -216,7 +368,7 @@ def tracking_payload(request: HttpRequest, context: dict[str, Any]) -> dict[str,
     """The JSON subset of the page (SPEC §5): no internal ids, no notes, e-mail masked."""
     shipment: Shipment = context["shipment"]
     tz = context["store"].tz
-    siblings = context["siblings"] or [shipment]
+    tabs: list[ShipmentTab] = context["tabs"] or [ShipmentTab.of(shipment)]
     return {
         "store": {"name": context["brand_name"]},
         "order_number": context["order"].order_number,
@@ -245,8 +397,8 @@ def tracking_payload(request: HttpRequest, context: dict[str, Any]) -> dict[str,
                 "tracking_number": other.tracking_number,
                 "carrier": other.carrier,
                 "status": other.status,
-                "tracking_url": request.build_absolute_uri(other.get_tracking_url()),
+                "tracking_url": request.build_absolute_uri(other.url),
             }
-            for other in siblings
+            for other in tabs
         ],
     }

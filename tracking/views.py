@@ -35,6 +35,8 @@ from .selectors import (
     order_lookup,
     order_number_key,
     shipment_for_token,
+    shipment_ref_for_token,
+    shipment_with_siblings,
     tracking_context,
     tracking_payload,
 )
@@ -151,8 +153,8 @@ def lookup(request: HttpRequest) -> HttpResponse:
 @require_safe
 def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
     """The page, its JSON subset, or (header `X-Fragment: timeline`) the live part alone."""
-    shipment = shipment_for_token(token)
-    context = tracking_context(shipment)
+    shipment, siblings = shipment_with_siblings(token)
+    context = tracking_context(shipment, siblings)
     if wants_json(request):
         return _fresh(JsonResponse(tracking_payload(request, context)), "X-Fragment")
     context["retry_clock"] = clock(context["retry_after"])
@@ -203,7 +205,7 @@ def unknown(request: HttpRequest) -> HttpResponse:
 def resync(request: HttpRequest, token: str) -> HttpResponse:
     """`POST /track/<token>/resync/`: the details page's resync, same shared cooldown, same
     answers (202 / 429 + Retry-After / 503 + Retry-After), plus a per-IP limit."""
-    shipment = shipment_for_token(token)
+    shipment = shipment_ref_for_token(token)
     back = shipment.get_tracking_url()
     ip = client_ip(request)
     try:
@@ -229,7 +231,7 @@ def resync(request: HttpRequest, token: str) -> HttpResponse:
 @require_safe
 def resync_status(request: HttpRequest, token: str, job_id: str) -> HttpResponse:
     """`GET status_url` → `{"state", "message", "changed"}`; a job of another shipment is 404."""
-    shipment = shipment_for_token(token)
+    shipment = shipment_ref_for_token(token)
     job = get_object_or_404(ResyncJob, pk=job_id, shipment=shipment)
     if wants_json(request):
         return _fresh(JsonResponse(job_payload(job)))

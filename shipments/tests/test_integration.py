@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from django.db import close_old_connections
+from django.db import connection
 from django.utils import timezone
 
 from shipments import services, tasks
@@ -88,7 +88,7 @@ def test_hundred_concurrent_single_resyncs_run_one_task(worker, sandbox):
         try:
             verdict = services.shipment_resync(shipment=shipment, source="shopper")
         finally:
-            close_old_connections()
+            connection.close()  # this thread ends: give its connection back
         with lock:
             verdicts.append(verdict)
 

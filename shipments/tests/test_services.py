@@ -5,7 +5,7 @@ import json
 import threading
 
 import pytest
-from django.db import close_old_connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from shipments import services
@@ -185,7 +185,7 @@ def test_fifty_concurrent_bulk_requests_make_one_run(transactional_db):
         try:
             return services.store_bulk_resync(store=store, window="today", source="merchant")
         finally:
-            close_old_connections()
+            connection.close()  # this thread ends: give its connection back
 
     verdicts: list = []
     lock = threading.Lock()

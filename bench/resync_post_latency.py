@@ -1,0 +1,223 @@
+"""Shopper resync under load: `POST /track/<token>/resync/` → 202, beside its ceiling, same run.
+
+    .venv/bin/python bench/resync_post_latency.py [--seconds 15] [--workers N] [--threads N]
+
+The endpoint is the public tracking page's resync (SPEC §5), asked for JSON (`Accept:
+application/json`, CSRF cookie + `X-CSRFToken` header as a script would send them): 202 with the
+job. Every request names a different shipment of a store of 10,000, so every one is accepted
+(none meets a cooldown): wrk's Lua script hands each thread its own share of the tokens.
+
+Creates, migrates and seeds its own PostgreSQL database (`resync_load`, dropped at the end);
+Redis database 7 holds the cooldowns, the rate-limit counters and the queued Celery messages
+(no worker runs; the database is flushed at the end). The per-IP abuse limit
+(`TRACK_RESYNC_RATE_PER_IP`, 30/h by default) is raised to 1000000/h for the run: all requests
+come from 127.0.0.1. The ceiling is `/bench/one-row/<pk>/` (a GET of one row) on the same
+gunicorn. Target: p95 <= 50 ms.
+
+As in tracking_page_load.py: server CPU ms per request beside wrk's figures, then the ceiling and
+the POST at the same paced rate (--paced, half the POST's saturated rate), and --py-spy DIR for a
+profiled run. Prints figures; exits 1 when the target is missed (--no-fail to always exit 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import secrets
+import string
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _load_common as common  # noqa: E402
+
+RATE_PER_IP = "1000000/h"
+
+
+def seed(shipments: int) -> tuple[list[str], int]:
+    """The demo store with `shipments` shipments: their public tokens, and one shipment's pk."""
+    from shipments.demo import seed_demo
+    from shipments.models import Shipment
+
+    seed_demo(shipments=shipments)
+    common.analyze()
+    rows = list(Shipment.objects.filter(store__slug="demo").values_list("public_token", "pk"))
+    tokens = [token for token, _ in rows]
+    random.Random(7).shuffle(tokens)
+    return tokens, rows[0][1]
+
+
+def db_counts() -> tuple[int, int]:
+    from shipments.models import ResyncJob, ResyncRequest
+
+    return ResyncJob.objects.count(), ResyncRequest.objects.filter(accepted=True).count()
+
+
+def queued_messages() -> int:
+    import redis
+
+    return int(redis.Redis.from_url(common.REDIS_DB_URL).llen("interactive"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--shipments", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2 * common.cores() + 1)
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
+    parser.add_argument("--warmup", type=float, default=3)
+    parser.add_argument(
+        "--paced", type=float, default=0.5, metavar="SHARE",
+        help="then the POST at this share of its req/s (0: skip)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--py-spy", type=Path, metavar="DIR",
+        help="then profile the POST with py-spy (raw stacks saved in DIR)",
+    )  # fmt: skip
+    parser.add_argument("--no-fail", action="store_true")
+    args = parser.parse_args()
+
+    common.wrk_binary()
+    config = common.ServerConfig(args.workers, args.threads, args.worker_class)
+    env = common.bench_env(TRACK_RESYNC_RATE_PER_IP=RATE_PER_IP)
+    csrf = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+    headers = {
+        "Accept": "application/json",
+        "Cookie": f"csrftoken={csrf}",
+        "X-CSRFToken": csrf,
+    }
+    with tempfile.TemporaryDirectory(prefix="resync-load-") as tmp, common.database(env):
+        common.setup_django(env)
+        tokens, pk = seed(args.shipments)
+        fresh = iter(tokens)  # in-process figures: each POST names a shipment of its own too
+        json_post = {"HTTP_ACCEPT": "application/json", "HTTP_COOKIE": f"csrftoken={csrf}"}
+        inproc = {
+            "ceiling": common.wsgi_cpu_ms(lambda: common.wsgi_environ(f"/bench/one-row/{pk}/")),
+            "resync": common.wsgi_cpu_ms(
+                lambda: common.wsgi_environ(
+                    f"/track/{next(fresh)}/resync/", "POST", HTTP_X_CSRFTOKEN=csrf, **json_post
+                ),
+                status=202,
+                number=100,
+            ),
+        }
+        common.close_django()
+        common.clear_redis_state()
+        paths = Path(tmp) / "paths.txt"
+        paths.write_text("".join(f"/track/{token}/resync/\n" for token in tokens))
+        log = Path(tmp) / "gunicorn.log"
+        post = {"method": "POST", "expected": 202, "headers": headers, "paths_file": paths}
+        with common.Gunicorn(config, env, log).start() as server:
+            wrk = {"threads": args.wrk_threads, "connections": args.connections, "server": server}
+            ceiling_url = f"{server.url}/bench/one-row/{pk}/"
+            # Warm up every worker thread (connections, imports), then forget its cooldowns.
+            common.run_wrk("warm-up", ceiling_url, seconds=args.warmup, **wrk)
+            warm = common.run_wrk("warm-up", server.url, seconds=args.warmup, **post, **wrk)
+            common.clear_redis_state()
+            # Every request must name a fresh shipment: keep the run within the tokens we have.
+            budget = 0.6 * len(tokens) / max(warm.rps, 1.0)
+            seconds = max(3.0, min(args.seconds, float(int(budget))))
+            ceiling = common.run_wrk(
+                "ceiling: one-row view (GET)", ceiling_url, seconds=seconds, **wrk
+            )
+            common.clear_redis_state()
+            resync = common.run_wrk(
+                "POST /track/<token>/resync/", server.url, seconds=seconds, **post, **wrk
+            )
+            queued = queued_messages()
+            paced = []  # the same offered rate for the ceiling and the POST
+            if args.paced:
+                rate = args.paced * resync.rps
+                paced.append(
+                    common.run_wrk(
+                        f"ceiling at {rate:.0f} req/s",
+                        ceiling_url,
+                        seconds=seconds,
+                        rate=rate,
+                        **wrk,
+                    )
+                )
+                common.clear_redis_state()  # fresh cooldowns: every shipment may resync again
+                paced.append(
+                    common.run_wrk(
+                        f"POST at {rate:.0f} req/s",
+                        server.url,
+                        seconds=seconds,
+                        rate=rate,
+                        **post,
+                        **wrk,
+                    )
+                )
+            profile = ""
+            if args.py_spy:
+                common.clear_redis_state()
+                args.py_spy.mkdir(parents=True, exist_ok=True)
+                with common.PySpy(server.process.pid, args.py_spy / "resync_post.txt") as spy:
+                    common.run_wrk("profiled", server.url, seconds=seconds, **post, **wrk)
+                profile = spy.summary()
+        common.setup_django(env)
+        jobs, accepted = db_counts()
+        common.close_django()
+        server_errors = log.read_text(errors="replace").count("Traceback")
+
+    print(f"Shopper resync POST latency, {config.describe()}, {common.cores()} cores, PostgreSQL")
+    print(
+        f"  endpoint: POST /track/<token>/resync/ (JSON), {len(tokens)} shipments, one per request"
+    )
+    print(f"  TRACK_RESYNC_RATE_PER_IP={RATE_PER_IP} (raised so the per-IP limit never answers)")
+    print(f"  wrk: {resync.command}")
+    print(f"  duration {seconds:g}s (warm-up rate {warm.rps:.0f}/s; tokens must not run out)")
+    print(f"  queued Celery messages after the run: {queued} (then deleted with Redis db 7)")
+    print(f"  jobs in the database: {jobs} (accepted audit rows {accepted}, warm-up included)")
+    print(f"  server tracebacks logged: {server_errors}")
+    if resync.wrapped:
+        print("! the run used more requests than shipments: some met a cooldown (429)")
+    print()
+    common.print_results([ceiling, resync, *paced])
+    p95_ok = resync.p95_ms <= 50
+    clean = resync.other == 0 and resync.socket_errors == 0 and resync.ok == resync.requests
+    print()
+    print(f"{'figure':<28} {'value':>10} {'ceiling':>10} {'ratio':>7} {'target':>10}  met?")
+    print(
+        f"{'resync req/s':<28} {resync.rps:10.0f} {ceiling.rps:10.0f}"
+        f" {resync.rps / max(ceiling.rps, 1):7.0%} {'-':>10}"
+    )
+    print(
+        f"{'resync p95 latency (ms)':<28} {resync.p95_ms:10.1f} {ceiling.p95_ms:10.1f}"
+        f" {resync.p95_ms / max(ceiling.p95_ms, 0.001):6.1f}x {'<= 50 ms':>10}"
+        f"  {common.verdict(p95_ok)}"
+    )
+    cpu_ratio = ceiling.cpu_ms / resync.cpu_ms if resync.cpu_ms else 0.0
+    print(
+        f"{'server CPU ms/request':<28} {resync.cpu_ms:10.2f} {ceiling.cpu_ms:10.2f}"
+        f" {cpu_ratio:7.0%} {'-':>10}"
+    )
+    print(
+        f"{'in-process CPU ms/request':<28} {inproc['resync']:10.2f} {inproc['ceiling']:10.2f}"
+        f" {inproc['ceiling'] / inproc['resync']:7.0%} {'-':>10}"
+        "  (Django alone: WSGI call, one thread, best of 5)"
+    )
+    if paced:
+        calm_ceiling, calm = paced
+        print(
+            f"{'resync p95 when not saturated':<28} {calm.p95_ms:10.1f} {calm_ceiling.p95_ms:10.1f}"
+            f" {calm.p95_ms / max(calm_ceiling.p95_ms, 0.001):6.1f}x {'<= 50 ms':>10}"
+            f"  {common.verdict(calm.p95_ms <= 50 and calm.other == 0)}"
+            f"  (both paced to {calm.rps:.0f} req/s by the same 50 clients)"
+        )
+    if not clean or (paced and paced[1].other):
+        print("! some answers were not 202: the figures above are not valid")
+    if profile:
+        print()
+        print(f"py-spy profile of the POST under the same load ({args.py_spy}):")
+        print(profile)
+    return 0 if (p95_ok and clean) or args.no_fail else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,262 @@
+"""Tracking page under load: `GET /track/<token>/` beside its ceiling, in the same run.
+
+    .venv/bin/python bench/tracking_page_load.py [--seconds 15] [--workers N] [--threads N]
+
+Creates, migrates and seeds its own PostgreSQL database (`resync_load`, dropped at the end),
+uses Redis database 7 (flushed at the end), starts gunicorn (DEBUG off) on a free port in its
+own process group, and drives it with wrk (`wrk -t2 -c50 -d15s --latency`, Debian's package).
+
+The page is that of a shipment with a 10-event timeline and 2 sibling shipments, in a store of
+10,000. The ceiling is `/bench/one-row/<pk>/` (resync_site/bench_views.py, on with
+BENCH_VIEWS=1): one row by primary key into a tiny template, through the same middleware and the
+same gunicorn. Targets: the page serves at least 50 % of the ceiling's requests/s, p99 <= 50 ms.
+
+Besides wrk's figures, each run reports the server's CPU milliseconds per request (gunicorn's
+processes and our PostgreSQL backends, from /proc): requests/s move with whatever else runs on
+the machine, CPU per request hardly does. Then both URLs again at the same paced rate (--paced,
+half the page's saturated rate by default: wrk's `delay()`), since 50 clients without think time
+keep the server saturated and their latency is 50 / throughput whatever the handler does.
+--py-spy DIR adds a profiled run and prints where the page's time goes.
+Prints figures; exits 1 when a target is missed (--no-fail to always exit 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _load_common as common  # noqa: E402
+
+TIMELINE = (
+    # hours before now, status, description, location
+    (74, "info_received", "Shipment information received", "Leipzig, DE"),
+    (70, "in_transit", "Picked up by the carrier", "Leipzig, DE"),
+    (66, "in_transit", "Arrived at the sort facility", "Leipzig, DE"),
+    (60, "in_transit", "Departed the sort facility", "Leipzig, DE"),
+    (48, "in_transit", "Arrived at the international hub", "Cincinnati, OH, US"),
+    (44, "in_transit", "Customs clearance completed", "Cincinnati, OH, US"),
+    (40, "in_transit", "Departed the international hub", "Cincinnati, OH, US"),
+    (30, "in_transit", "Arrived at the delivery facility", "Chicago, IL, US"),
+    (22, "in_transit", "Processed at the delivery facility", "Chicago, IL, US"),
+    (10, "in_transit", "In transit to the destination city", "Chicago, IL, US"),
+)
+
+
+def seed(shipments: int) -> tuple[str, int]:
+    """The demo store with `shipments` shipments, plus one order of 3 shipments whose first has
+    a 10-event timeline. Returns that shipment's public token and primary key."""
+    from django.utils import timezone
+
+    from shipments.carriers.numbers import example_number
+    from shipments.demo import seed_demo
+    from shipments.models import Order, Shipment, Store, TrackingEvent
+
+    seed_demo(shipments=shipments)
+    now = timezone.now()
+    store = Store.objects.get(slug="demo")
+    order = Order.objects.create(
+        store=store,
+        order_number="#BENCH-1",
+        customer_email="jane.bench@example.com",
+        customer_name="Jane Bench",
+        placed_at=now - dt.timedelta(days=4),
+    )
+    parcels = []
+    for i, (carrier, status) in enumerate(
+        (("dhl", "in_transit"), ("ups", "out_for_delivery"), ("fedex", "delivered"))
+    ):
+        parcels.append(
+            Shipment.objects.create(
+                store=store,
+                order=order,
+                carrier=carrier,
+                tracking_number=example_number(carrier, 900_000 + i),
+                status=status,
+                carrier_status_text="Shipment is on its way to the destination",
+                origin="Leipzig, DE",
+                destination="Chicago, IL, US",
+                shipped_at=now - dt.timedelta(hours=75 - i),
+                estimated_delivery=now + dt.timedelta(days=2),
+                last_event_at=now - dt.timedelta(hours=10),
+                last_synced_at=now - dt.timedelta(minutes=7),
+                next_sync_at=now + dt.timedelta(hours=3),
+            )
+        )
+    main = parcels[0]
+    TrackingEvent.objects.bulk_create(
+        TrackingEvent(
+            shipment=main,
+            occurred_at=now - dt.timedelta(hours=hours),
+            status=status,
+            description=description,
+            location=location,
+            raw_code=status.upper()[:8],
+            fingerprint=f"bench-{hours}",
+        )
+        for hours, status, description, location in TIMELINE
+    )
+    common.analyze()
+    return main.public_token, main.pk
+
+
+def queries_per_request(paths: dict[str, str]) -> dict[str, int]:
+    """Database queries each path costs, counted in-process with Django's test client."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    counts = {}
+    for label, path in paths.items():
+        client.get(path)  # first call: imports, template loading
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        counts[label] = len(ctx.captured_queries)
+    return counts
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--shipments", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2 * common.cores() + 1)
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
+    parser.add_argument("--warmup", type=float, default=3)
+    parser.add_argument("--rounds", type=int, default=1, help="ceiling/page pairs (median kept)")
+    parser.add_argument(
+        "--paced",
+        type=float,
+        default=0.5,
+        metavar="SHARE",
+        help="then the page at this share of its req/s (0: skip)",
+    )
+    parser.add_argument(
+        "--py-spy",
+        type=Path,
+        metavar="DIR",
+        help="then profile the page with py-spy (raw stacks saved in DIR)",
+    )
+    parser.add_argument("--no-fail", action="store_true")
+    args = parser.parse_args()
+
+    common.wrk_binary()
+    config = common.ServerConfig(args.workers, args.threads, args.worker_class)
+    env = common.bench_env(ALLOWED_HOSTS="127.0.0.1,localhost,testserver")
+    with tempfile.TemporaryDirectory(prefix="resync-load-") as tmp, common.database(env):
+        common.setup_django(env)
+        token, pk = seed(args.shipments)
+        page_path, ceiling_path = f"/track/{token}/", f"/bench/one-row/{pk}/"
+        queries = queries_per_request({"page": page_path, "ceiling": ceiling_path})
+        inproc = {
+            label: common.wsgi_cpu_ms(lambda path=path: common.wsgi_environ(path))
+            for label, path in (("ceiling", ceiling_path), ("page", page_path))
+        }
+        common.close_django()
+        common.flush_redis()
+
+        log = Path(tmp) / "gunicorn.log"
+        with common.Gunicorn(config, env, log).start() as server:
+            page_url, ceiling_url = server.url + page_path, server.url + ceiling_path
+            with urllib.request.urlopen(page_url) as response:
+                page_bytes = len(response.read())
+            wrk = {"threads": args.wrk_threads, "connections": args.connections, "server": server}
+            for url in (ceiling_url, page_url):
+                common.run_wrk("warm-up", url, seconds=args.warmup, **wrk)
+            pairs = []
+            for _ in range(args.rounds):
+                ceiling = common.run_wrk(
+                    "ceiling: one-row view", ceiling_url, seconds=args.seconds, **wrk
+                )
+                page = common.run_wrk("tracking page", page_url, seconds=args.seconds, **wrk)
+                pairs.append((ceiling, page))
+            ceiling, page = sorted(pairs, key=lambda pair: pair[1].rps / max(pair[0].rps, 1))[
+                len(pairs) // 2
+            ]
+            paced = []  # the same offered rate for the ceiling and the page
+            if args.paced:
+                rate = args.paced * page.rps
+                for label, url in (("ceiling", ceiling_url), ("tracking page", page_url)):
+                    paced.append(
+                        common.run_wrk(
+                            f"{label} at {rate:.0f} req/s",
+                            url,
+                            seconds=args.seconds,
+                            rate=rate,
+                            **wrk,
+                        )
+                    )
+            profile = ""
+            if args.py_spy:
+                args.py_spy.mkdir(parents=True, exist_ok=True)
+                out = args.py_spy / "tracking_page.txt"
+                with common.PySpy(server.process.pid, out) as spy:
+                    common.run_wrk("profiled", page_url, seconds=args.seconds, **wrk)
+                profile = spy.summary()
+        server_errors = log.read_text(errors="replace").count("Traceback")
+
+    print(f"Tracking page load, {config.describe()}, {common.cores()} cores, PostgreSQL, DEBUG=0")
+    print(f"  page:    GET {page_path}  ({page_bytes} bytes, 10 events, 2 siblings)")
+    print(f"  ceiling: GET {ceiling_path}")
+    print(f"  queries per request: page {queries['page']}, ceiling {queries['ceiling']}")
+    print(f"  wrk: {page.command}")
+    print(f"  server tracebacks logged: {server_errors}")
+    if args.rounds > 1:
+        for i, (c, p) in enumerate(pairs, 1):
+            print(f"  round {i}: ceiling {c.rps:.0f} req/s, page {p.rps:.0f} req/s")
+        print("  (figures below: the median round by ratio)")
+    print()
+    common.print_results([ceiling, page, *paced])
+    ratio = page.rps / ceiling.rps if ceiling.rps else 0.0
+    ratio_ok = ratio >= 0.5
+    p99_ok = page.p99_ms <= 50
+    clean = page.other == 0 and ceiling.other == 0 and page.socket_errors == 0
+    print()
+    print(f"{'figure':<28} {'value':>10} {'ceiling':>10} {'ratio':>7} {'target':>10}  met?")
+    print(
+        f"{'page req/s':<28} {page.rps:10.0f} {ceiling.rps:10.0f} {ratio:7.0%}"
+        f" {'>= 50 %':>10}  {common.verdict(ratio_ok)}"
+    )
+    print(
+        f"{'page p99 latency (ms)':<28} {page.p99_ms:10.1f} {ceiling.p99_ms:10.1f}"
+        f" {page.p99_ms / max(ceiling.p99_ms, 0.001):6.1f}x {'<= 50 ms':>10}"
+        f"  {common.verdict(p99_ok)}"
+    )
+    cpu_ratio = ceiling.cpu_ms / page.cpu_ms if page.cpu_ms else 0.0
+    print(
+        f"{'server CPU ms/request':<28} {page.cpu_ms:10.2f} {ceiling.cpu_ms:10.2f} {cpu_ratio:7.0%}"
+        f" {'-':>10}  (gunicorn + PostgreSQL, from /proc)"
+    )
+    inproc_ratio = inproc["ceiling"] / inproc["page"]
+    print(
+        f"{'in-process CPU ms/request':<28} {inproc['page']:10.2f} {inproc['ceiling']:10.2f}"
+        f" {inproc_ratio:7.0%} {'-':>10}  (Django alone: WSGI call, one thread, best of 5)"
+    )
+    if paced:
+        calm_ceiling, calm = paced
+        print(
+            f"{'page p99 when not saturated':<28} {calm.p99_ms:10.1f} {calm_ceiling.p99_ms:10.1f}"
+            f" {calm.p99_ms / max(calm_ceiling.p99_ms, 0.001):6.1f}x {'<= 50 ms':>10}"
+            f"  {common.verdict(calm.p99_ms <= 50)}"
+            f"  (both paced to {calm.rps:.0f} req/s by the same 50 clients)"
+        )
+    if not clean:
+        print("! some answers were errors: the figures above are not valid")
+    if profile:
+        print()
+        print(f"py-spy profile of the page under the same load ({args.py_spy}):")
+        print(profile)
+    return 0 if (ratio_ok and p99_ok and clean) or args.no_fail else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""The public pages' database work stays flat (bench/tracking_page_load.py measures the rest):
+the tracking page reads its shipment, order, store and the order's other shipments in one
+query and the timeline in another; a shopper resync loads no more of the shipment than it uses.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from shipments.tests.fixtures import make_shipment
+
+from .conftest import add_event
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"HTTP_X_FRAGMENT": "timeline"}, {"HTTP_ACCEPT": "application/json"}],
+    ids=["page", "fragment", "json"],
+)
+def test_the_tracking_page_costs_two_queries(client, tracked, headers, django_assert_num_queries):
+    make_shipment(tracked.store, order=tracked.order, carrier="ups")
+    make_shipment(tracked.store, order=tracked.order, carrier="fedex")
+    for i in range(8):
+        add_event(tracked, hours_ago=10 - i, status="in_transit", description=f"Scan {i}")
+    url = reverse("tracking:page", args=[tracked.public_token])
+    with django_assert_num_queries(2):
+        response = client.get(url, **headers)
+    assert response.status_code == 200
+    assert "Scan 7" in response.content.decode()
+
+
+def test_a_shopper_resync_reads_the_shipment_once(client, tracked):
+    url = reverse("tracking:resync", args=[tracked.public_token])
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url, HTTP_ACCEPT="application/json")
+    assert response.status_code == 202
+    statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    # One read, then the job and its audit row (savepoints aside: tests run in a transaction).
+    assert [s for s in statements if s not in ("SAVEPOINT", "RELEASE")] == [
+        "SELECT",
+        "INSERT",
+        "INSERT",
+    ]
