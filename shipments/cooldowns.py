@@ -51,6 +51,14 @@ redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
 return {0, tonumber(ARGV[2])}
 """
 
+# KEYS: cooldown, running. ARGV: run id, cooldown ms. Put back a bulk cooldown that Redis lost
+# (it restarted empty) and take back the in-progress lock just given to this run.
+_RESTORE_BULK = """
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+return 1
+"""
+
 # Release the running lock only if it still belongs to this run.
 _RELEASE_IF_OWNER = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -113,6 +121,15 @@ def acquire_bulk(store_id: int, *, run_id: int, force: bool = False) -> Gate:
         return Gate(True, _seconds(ms))
     reason = REASON_COOLDOWN if int(verdict) == 1 else REASON_IN_PROGRESS
     return Gate(False, _seconds(ms), reason)
+
+
+def restore_bulk(store_id: int, *, run_id: int, seconds: float) -> Gate:
+    """`acquire_bulk` just accepted `run_id`, but the store's bulk cooldown should still run for
+    `seconds` (Redis lost it): set the cooldown again for that long, drop the run's in-progress
+    lock, and return the refusal."""
+    ms = max(1000, math.ceil(seconds * 1000))
+    _run(_RESTORE_BULK, list(bulk_keys(store_id)), [str(run_id), ms])
+    return Gate(False, _seconds(ms), REASON_COOLDOWN)
 
 
 def release_bulk_run(store_id: int, run_id: int) -> None:

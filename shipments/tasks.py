@@ -67,10 +67,18 @@ def scheduled_sync() -> None:
 @shared_task(queue="bulk", acks_late=True, ignore_result=True)
 def reconcile_sync_runs() -> None:
     """Beat: resume runs without progress for SYNC_RUN_STALL_SECONDS (a killed worker, a lost
-    message): re-plan a run that never got dispatched, re-enqueue what is still pending."""
-    for run in services.sync_runs_stalled(now=timezone.now()):
+    message): re-plan a run that never got dispatched, re-enqueue what is still pending. Single
+    resync jobs left unfinished that long are enqueued again too (with the attempts they had)."""
+    now = timezone.now()
+    for run in services.sync_runs_stalled(now=now):
         with log_context(store=run.store_id, run=run.pk):
             if run.state == "queued":
                 dispatch_sync_run.apply_async(args=(run.pk,), queue="bulk")
             else:
                 _enqueue_chunks(run.pk, services.sync_run_pending_chunks(run_id=run.pk))
+    for job_id, attempts in services.resync_jobs_stalled(now=now):
+        resync_shipment.apply_async(
+            args=(job_id,),
+            kwargs={"attempt": min(attempts, services.JOB_MAX_ATTEMPTS - 1)},
+            queue="interactive",
+        )

@@ -1,0 +1,439 @@
+"""Drill: Redis (cooldowns, rate limits and the Celery broker) goes away during a bulk run.
+
+    .venv/bin/python drills/redis_restarted.py [--quick] [--sqlite] [-n 2000]
+
+A merchant starts a bulk run; shoppers and merchants keep clicking and browsing. At about 30 %
+the drill's own Redis is killed; while it is down: the resync endpoints answer 503 with
+Retry-After within 1 s, the tracking page and the merchant pages keep serving 200 from the
+database, /healthz answers 503 naming redis. Redis is then started again, empty (no RDB/AOF: the
+queued messages are gone), and nothing is restarted by hand: the web recovers, the workers
+reconnect on their own, the reconciler resumes the run, and the run completes with exact counts
+and no duplicate events.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+from harness import (
+    Browser,
+    Drill,
+    DrillFailed,
+    Service,
+    arguments,
+    background,
+    main,
+    retry_after_of,
+    wait_until,
+)
+
+FULL_N, QUICK_N = 2000, 600
+IP_RATE = "100000/h"
+
+
+@dataclass
+class Sample:
+    started: float
+    ended: float
+    who: str
+    kind: str  # resync | page | health
+    what: str
+    status: int  # 0: no answer (connection error or timeout)
+    retry_after: int | None
+    detail: str
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.samples: list[Sample] = []
+        self._lock = threading.Lock()
+
+    def call(self, who: str, kind: str, what: str, send) -> Sample:
+        started = time.monotonic()
+        try:
+            response = send()
+            status, retry_after = response.status_code, retry_after_of(response)
+            detail = response.text[:300] if status >= 400 and kind != "page" else ""
+        except Exception as exc:  # noqa: BLE001 - a click without answer is recorded as such
+            status, retry_after, detail = 0, None, repr(exc)[:300]
+        sample = Sample(started, time.monotonic(), who, kind, what, status, retry_after, detail)
+        with self._lock:
+            self.samples.append(sample)
+        return sample
+
+    def between(self, start: float, end: float, kind: str | None = None) -> list[Sample]:
+        with self._lock:
+            return [
+                s
+                for s in self.samples
+                if s.started >= start and s.ended <= end and (kind is None or s.kind == kind)
+            ]
+
+
+def clicker(rec: Recorder, who: str, actions, pause: float = 0.1):
+    def loop(stop: threading.Event) -> None:
+        i = 0
+        while not stop.is_set():
+            for kind, what, send in actions(i):
+                if stop.is_set():
+                    return
+                rec.call(who, kind, what, send)
+                time.sleep(pause)
+            i += 1
+
+    return loop
+
+
+def summary(samples: list[Sample]) -> str:
+    counts: dict[tuple[str, int], int] = {}
+    for s in samples:
+        counts[(s.what, s.status)] = counts.get((s.what, s.status), 0) + 1
+    return ", ".join(f"{what} {status}×{n}" for (what, status), n in sorted(counts.items()))
+
+
+def drill(d: Drill) -> None:
+    report = d.report
+    n = d.args.shipments
+    outage = 6.0 if d.args.quick else 12.0
+    redis = d.start_redis()
+    d.migrate()
+    seeded = d.seed(shipments=n + 1, merchants=3)
+    stack = d.start_stack(latency_ms=50, concurrency=2)
+    # A second worker for people's single resyncs (a usual scale-out): at the moment Redis dies it
+    # runs one job and has a free process waiting on the broker.
+    workers = [
+        stack["worker1"],
+        d.start_worker("interactive1", concurrency=4, queues="interactive"),
+    ]
+    report.step(f"settings: {d.describe_settings()}")
+
+    from django.utils import timezone
+
+    from shipments.models import ResyncJob, Shipment
+
+    # One shipment outside the run's window (shipped 20 days ago): the merchant's single resync
+    # of it hangs at the carrier once (5 s > CARRIER_READ_TIMEOUT), so it is running at the kill.
+    slow_sid = seeded.shipment_ids[-1]
+    Shipment.objects.filter(pk=slow_sid).update(
+        shipped_at=timezone.now() - timezone.timedelta(days=20)
+    )
+    slow_number = Shipment.objects.get(pk=slow_sid).tracking_number
+
+    tokens = list(
+        Shipment.objects.filter(pk__in=seeded.shipment_ids[:200])
+        .order_by("pk")
+        .values_list("pk", "public_token")
+    )
+    owner = d.merchant(seeded.merchants[0])
+    rec = Recorder()
+    shopper = Browser(d.web_url)
+    shopper.get(f"/track/{tokens[0][1]}/")
+    shopper2 = Browser(d.web_url)
+    shopper2.get(f"/track/{tokens[1][1]}/")
+    details = d.merchant(seeded.merchants[1])
+    tab = d.merchant(seeded.merchants[2])
+    health = Browser(d.web_url)
+
+    response = owner.post("/app/shipments/resync/", {"window": "7d"})
+    if not report.check(
+        "merchant bulk resync accepted (202)",
+        response.status_code == 202,
+        f"HTTP {response.status_code}",
+    ):
+        raise DrillFailed(response.text[:300])
+    run_id = response.json()["run"]
+    report.step(f"run {run_id} started: {response.json()['total']} shipments")
+
+    def shopper_actions(i: int):
+        _, token = tokens[(2 * i) % len(tokens)]
+        return [
+            ("resync", "POST /track/<t>/resync/", lambda: shopper.post(f"/track/{token}/resync/")),
+            ("page", "GET /track/<t>/", lambda: shopper.get(f"/track/{token}/")),
+        ]
+
+    def shopper2_actions(i: int):
+        _, token = tokens[(2 * i + 1) % len(tokens)]
+        return [
+            ("page", "GET /track/<t>/ json", lambda: shopper2.get(f"/track/{token}/", json_=True)),
+            ("resync", "POST /track/<t>/resync/", lambda: shopper2.post(f"/track/{token}/resync/")),
+        ]
+
+    def details_actions(i: int):
+        sid, _ = tokens[(i * 7 + 3) % len(tokens)]
+        return [
+            (
+                "resync",
+                "POST /app/shipments/<id>/resync/",
+                lambda: details.post(f"/app/shipments/{sid}/resync/"),
+            ),
+            ("page", "GET /app/shipments/<id>/", lambda: details.get(f"/app/shipments/{sid}/")),
+            (
+                "page",
+                "GET /app/shipments/<id>/ json",
+                lambda: details.get(f"/app/shipments/{sid}/", json_=True),
+            ),
+        ]
+
+    def tab_actions(i: int):
+        return [
+            (
+                "resync",
+                "POST /app/shipments/resync/",
+                lambda: tab.post("/app/shipments/resync/", {"window": "7d"}),
+            ),
+            ("page", "GET /app/shipments/", lambda: tab.get("/app/shipments/")),
+            ("page", "GET /app/shipments/ json", lambda: tab.get("/app/shipments/", json_=True)),
+            (
+                "page",
+                "GET /app/sync-runs/<id>/ json",
+                lambda: tab.get(f"/app/sync-runs/{run_id}/", json_=True),
+            ),
+        ]
+
+    def health_actions(i: int):
+        return [("health", "GET /healthz", lambda: health.get("/healthz", json_=True))]
+
+    clickers = [
+        background(clicker(rec, "shopper", shopper_actions), name="shopper"),
+        background(clicker(rec, "shopper2", shopper2_actions), name="shopper2"),
+        background(clicker(rec, "details", details_actions), name="details"),
+        background(clicker(rec, "tab", tab_actions), name="tab"),
+        background(clicker(rec, "health", health_actions, pause=0.25), name="health"),
+    ]
+    for c in clickers:
+        c.__enter__()
+    try:
+        target = math.ceil(0.3 * n)
+        run = wait_until(
+            lambda: (r := d.run_row(run_id)).done >= target and r,
+            timeout=180 if not d.args.quick else 60,
+            what=f"run {run_id} to reach 30 %",
+            interval=0.05,
+        )
+        before = rec.between(0, time.monotonic())
+        report.step(
+            f"clicking while the run goes ({len(before)} requests so far: {summary(before)})"
+        )
+        # A single resync accepted a moment before Redis dies, still running at the carrier.
+        d.sandbox.fault(slow_number, "hang", seconds=5, times=1)
+        response = owner.post(f"/app/shipments/{slow_sid}/resync/")
+        report.check(
+            "a merchant's single resync is accepted just before Redis dies (202)",
+            response.status_code == 202,
+            f"HTTP {response.status_code}",
+        )
+        late_job = response.json().get("job") if response.status_code == 202 else None
+        if late_job:
+            with contextlib.suppress(DrillFailed):
+                wait_until(
+                    lambda: ResyncJob.objects.get(pk=late_job).state == "running",
+                    timeout=10,
+                    what="the job to run",
+                    interval=0.05,
+                )
+            report.step(f"job {late_job}: {ResyncJob.objects.get(pk=late_job).state}")
+        redis.kill()
+        t_stop = time.monotonic()
+        report.step(f"Redis killed (kill -9) at {run.done}/{run.total}; down for {outage:.0f}s")
+        time.sleep(outage / 2)
+        mid = d.run_row(run_id)
+        report.step(f"halfway through the outage: run {mid.state} {mid.done}/{mid.total}")
+        time.sleep(outage / 2)
+        t_restart = time.monotonic()
+        at_restart = d.run_row(run_id)
+        # The same port, the same (empty) configuration: no RDB, no AOF.
+        redis = Service(
+            d,
+            "redis",
+            redis.argv,
+            env=redis.env,
+            ready=redis.ready,
+            ready_timeout=10,
+            describe=f"redis-server restarted, empty, on 127.0.0.1:{d.redis_port}",
+        ).start()
+
+        wait_until(
+            lambda: (
+                (s := rec.between(t_restart, time.monotonic(), "health")) and s[-1].status == 200
+            ),
+            timeout=30,
+            what="/healthz to answer 200 again",
+        )
+        healthy_at = min(
+            s.ended for s in rec.between(t_restart, time.monotonic(), "health") if s.status == 200
+        )
+        report.step(f"/healthz 200 again {healthy_at - t_restart:.1f}s after the restart")
+
+        # Celery retries the broker every 2, 4, 6… s: each worker must say it is connected again.
+        def reconnected(worker: Service) -> bool:
+            return worker.running() and worker.output().count("Connected to redis") >= 2
+
+        with contextlib.suppress(DrillFailed):
+            wait_until(
+                lambda: all(reconnected(w) or not w.running() for w in workers),
+                timeout=20,
+                what="the workers to reconnect",
+            )
+        for i, worker in enumerate(list(workers)):
+            crash = [line for line in worker.output().splitlines() if "Unrecoverable error" in line]
+            if report.check(
+                f"worker {worker.name!r} survived the outage and reconnected on its own",
+                reconnected(worker),
+                f"pid {worker.pid} {'alive' if worker.running() else 'EXITED'}"
+                + (f"; {crash[0].split(' [-] ')[-1][:160]} — see {worker.log}" if crash else ""),
+            ):
+                continue
+            # As a process supervisor would: a replacement, so the rest can still be checked.
+            worker.stop()
+            queues = "interactive" if worker.name.startswith("interactive") else None
+            workers[i] = d.start_worker(worker.name + "-replacement", queues=queues)
+        final = d.wait_run_finished(run_id, timeout=240 if not d.args.quick else 90)
+        t_done = time.monotonic()
+        report.step(f"run {run_id} {final.state} {t_done - t_restart:.1f}s after the restart")
+    finally:
+        for c in reversed(clickers):
+            c.__exit__(None, None, None)
+    t_quiet = time.monotonic()
+
+    # --- While Redis was down -----------------------------------------------------------------
+    down = (t_stop + 0.5, t_restart)
+    resyncs = rec.between(*down, kind="resync")
+    pages = rec.between(*down, kind="page")
+    checks = rec.between(*down, kind="health")
+    report.step(f"during the outage: {summary(rec.between(*down))}")
+    slow = [s for s in resyncs if s.ended - s.started >= 1.0]
+    report.check(
+        "Redis down: every resync click answered 503 with Retry-After >= 1",
+        bool(resyncs)
+        and all(s.status == 503 and (s.retry_after or 0) >= 1 for s in resyncs)
+        and {s.what for s in resyncs}
+        >= {
+            "POST /track/<t>/resync/",
+            "POST /app/shipments/<id>/resync/",
+            "POST /app/shipments/resync/",
+        },
+        f"{len(resyncs)} clicks: {summary(resyncs)}",
+    )
+    report.check(
+        "Redis down: each 503 came within 1 s",
+        bool(resyncs) and not slow,
+        f"slowest {max((s.ended - s.started for s in resyncs), default=0):.3f}s",
+    )
+    report.check(
+        "Redis down: tracking page and merchant pages (HTML and JSON) keep answering 200",
+        bool(pages) and all(s.status == 200 for s in pages) and len({s.what for s in pages}) >= 6,
+        f"{len(pages)} requests: {summary(pages)}",
+    )
+    report.check(
+        "Redis down: /healthz answers 503 naming redis, within 1 s",
+        bool(checks)
+        and all(
+            s.status == 503 and "redis" in s.detail and s.ended - s.started < 1.0 for s in checks
+        ),
+        f"{len(checks)} probes; e.g. {checks[0].detail[:160] if checks else '-'}",
+    )
+
+    # --- Over the whole drill -----------------------------------------------------------------
+    everything = rec.between(0, time.monotonic())
+    errors = [s for s in everything if s.status == 0 or (s.status >= 500 and s.status != 503)]
+    report.check(
+        "no 500s and no unanswered requests during the whole drill",
+        not errors,
+        f"{len(everything)} requests"
+        + (f"; e.g. {[(s.what, s.status, s.detail[:120]) for s in errors[:3]]}" if errors else ""),
+    )
+    late = [s for s in everything if s.status == 503 and s.started > t_restart + 5]
+    first_ok = min(
+        (s.ended for s in rec.between(t_restart, time.monotonic(), "resync") if s.status != 503),
+        default=None,
+    )
+    report.check(
+        "after the restart the resync endpoints answer again (no 503 later than 5 s after)",
+        not late and first_ok is not None,
+        (
+            f"first non-503 resync answer {first_ok - t_restart:.1f}s after the restart"
+            if first_ok
+            else ""
+        )
+        + (f"; late 503s: {summary(late)}" if late else ""),
+    )
+    from shipments.models import SyncRun
+
+    runs = SyncRun.objects.filter(store_id=seeded.store_id).order_by("pk")
+    report.check(
+        "no second bulk run was accepted while the run was in progress",
+        all(r.created_at >= final.finished_at for r in runs if r.pk != run_id),
+        f"runs: {[(r.pk, r.state, r.created_at.isoformat(timespec='seconds')) for r in runs]}",
+    )
+    # Redis came back empty, so its cooldown key is gone; the audit still knows the hour runs.
+    again = owner.post("/app/shipments/resync/", {"window": "7d"})
+    body = (
+        again.json() if again.headers.get("Content-Type", "").startswith("application/json") else {}
+    )
+    report.check(
+        "after the run, a new bulk resync is still refused: the 1-hour cooldown outlived the "
+        "empty Redis (429 cooldown, ~1 h left)",
+        again.status_code == 429
+        and body.get("reason") == "cooldown"
+        and 3000 < (retry_after_of(again) or 0) <= 3600,
+        f"HTTP {again.status_code} {body.get('reason')} Retry-After {again.headers.get('Retry-After')}",
+    )
+    report.check(
+        "no other run was accepted at all",
+        SyncRun.objects.filter(store_id=seeded.store_id).count() == 1,
+        f"{SyncRun.objects.filter(store_id=seeded.store_id).count()} runs",
+    )
+
+    run = d.check_run_exact(run_id, expected_total=n)  # the slow shipment is not in the window
+    report.check(
+        "run completed without failures", run.failed == 0, f"{run.state}, failed={run.failed}"
+    )
+    logs = "".join(s.all_output() for s in d.services if s.name.startswith("worker"))
+    resumed = logs.count(f"run {run_id} stalled since")
+    report.check(
+        "the outage hit the run: shipments were still pending when Redis came back",
+        at_restart.done < at_restart.total,
+        f"{at_restart.done}/{at_restart.total} done at the restart",
+    )
+    report.check(
+        "the reconciler resumed the run whose messages Redis lost",
+        resumed >= 1,
+        f"{resumed} resume(s) logged",
+    )
+
+    # Single resyncs accepted around the outage: no job may hang in `queued` forever.
+    def unfinished():
+        return ResyncJob.objects.filter(state__in=("queued", "running"), created_at__lt=cutoff)
+
+    from django.utils import timezone
+
+    cutoff = timezone.now()
+    settle = 30.0 if d.args.quick else 45.0
+    with contextlib.suppress(DrillFailed):
+        wait_until(lambda: not unfinished().exists(), timeout=settle, what="jobs to finish")
+    jobs = list(ResyncJob.objects.filter(created_at__lt=cutoff).values_list("state", flat=True))
+    report.check(
+        f"every accepted single resync job finished within {settle:.0f}s of the quiet "
+        "(none left queued/running)",
+        not unfinished().exists(),
+        f"{len(jobs)} jobs: "
+        + ", ".join(f"{state} {jobs.count(state)}" for state in sorted(set(jobs))),
+    )
+    if late_job:
+        job = ResyncJob.objects.get(pk=late_job)
+        report.check(
+            "the job accepted just before Redis died did not stay queued",
+            job.state in ("succeeded", "failed"),
+            f"{job.state} {job.message!r} ({time.monotonic() - t_quiet:.0f}s after the quiet)",
+        )
+    d.check_no_tracebacks(stack["web"])
+
+
+if __name__ == "__main__":
+    args = arguments(__doc__.splitlines()[0], full_n=FULL_N, quick_n=QUICK_N)
+    sys.exit(main(drill, Drill("redis_restarted", args, TRACK_RESYNC_RATE_PER_IP=IP_RATE)))
