@@ -193,7 +193,7 @@ CARRIER_CONNECT_TIMEOUT = env.float("CARRIER_CONNECT_TIMEOUT", default=3.05)
 CARRIER_READ_TIMEOUT = env.float("CARRIER_READ_TIMEOUT", default=10.0)
 CARRIER_MAX_RETRIES = env.int("CARRIER_MAX_RETRIES", default=5)
 # Requests in flight at once per track() call, for carriers that take one number per request.
-CARRIER_MAX_CONCURRENCY = env.int("CARRIER_MAX_CONCURRENCY", default=32)
+CARRIER_MAX_CONCURRENCY = env.int("CARRIER_MAX_CONCURRENCY", default=64)
 CARRIER_RETRY_BASE_DELAY = env.float("CARRIER_RETRY_BASE_DELAY", default=2.0)
 CARRIER_CODES = ("dhl", "ups", "fedex", "usps", "17track", "aftership", "sandbox")
 _CARRIER_ENV = {

@@ -103,8 +103,8 @@ def _parse_filters(query: Any) -> selectors.ShipmentFilters:
     return selectors.ShipmentFilters(
         status=status if status in ShipmentStatus.values else "",
         carrier=carrier if carrier in dict(selectors.carrier_choices()) else "",
-        search=query.get("q", "").strip()[:64],
-        run_id=int(run) if run.isdigit() else None,
+        search=query.get("q", "").replace("\x00", "").strip()[:64],
+        run_id=_small_int(run),
         outcome=outcome if outcome in SyncRunItem.Outcome.values else "",
     )
 
@@ -125,9 +125,14 @@ def _posted(request: HttpRequest, name: str) -> str:
     return ""
 
 
+def _small_int(value: str) -> int | None:
+    """A positive id from a query string, or None (no unicode digits, no bigint overflow)."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
 def _page_size(query: Any) -> int:
-    value = query.get("page_size", "")
-    return int(value) if value.isdigit() and int(value) in PAGE_SIZES else DEFAULT_PAGE_SIZE
+    value = _small_int(query.get("page_size", ""))
+    return value if value in PAGE_SIZES else DEFAULT_PAGE_SIZE
 
 
 # --- Shipment tab ---------------------------------------------------------------------------------
@@ -270,10 +275,10 @@ def sync_run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 @require_POST
 def store_switch(request: HttpRequest) -> HttpResponse:
     """Make another of the user's stores the current one (404 for a store that is not theirs)."""
-    value = request.POST.get("store", "")
-    if not value.isdigit():
+    store_id = _small_int(request.POST.get("store", ""))
+    if store_id is None:
         raise Http404(_("No such store."))
-    switch_store(request, int(value))
+    switch_store(request, store_id)
     return _see_other(reverse("shipments:list"))
 
 

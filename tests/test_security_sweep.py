@@ -64,6 +64,8 @@ def test_another_stores_ids_answer_404_everywhere(world):
             assert theirs.tracking_number not in response.content.decode()
     # The store switcher will not switch to a store you are not a member of.
     _check(client.post("/app/stores/switch/", {"store": theirs.store_id}), 404, 400)
+    for bad in ("²", "9" * 40, "", "abc"):
+        _check(client.post("/app/stores/switch/", {"store": bad}), 404, 400)
     listing = client.get("/app/shipments/", **JSON).json()
     assert [r["tracking_number"] for r in listing["results"]] == [world["mine"].tracking_number]
     assert ResyncJob.objects.filter(shipment=theirs).count() == 1  # nothing new was queued
@@ -145,6 +147,10 @@ def test_bad_bodies_never_500(world, content_type, raw):
         f"?q={'y' * 5000}",
         "?q=%00",
         "?run=abc&outcome=failed",
+        "?run=%C2%B2&outcome=failed",
+        "?run=99999999999999999999999999&outcome=failed",
+        "?page_size=%C2%B2",
+        "?page=%C2%B2",
         "?run=1&outcome=<script>",
         "?status=delivered&status=pending",
     ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email.utils
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -143,8 +144,24 @@ def fan_out(
 
     if len(items) <= 1 or max_workers <= 1:
         return [_one(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(max_workers, len(items))) as pool:
-        return list(pool.map(_one, items))
+    return list(_pool(max_workers).map(_one, items))
+
+
+_pools: dict[tuple[int, int], ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _pool(max_workers: int) -> ThreadPoolExecutor:
+    """A thread pool per process and size, kept for the process's life: starting threads for
+    every call cost about a tenth of a worker's CPU. Never nested: the functions `fan_out`
+    runs make plain HTTP calls, so a full pool only queues, it cannot deadlock."""
+    key = (os.getpid(), max_workers)
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is None:
+            pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="carrier")
+            _pools[key] = pool
+        return pool
 
 
 def unique_numbers(numbers: Iterable[str]) -> list[str]:
