@@ -8,7 +8,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -96,7 +96,10 @@ class Store(models.Model):
         default="#1f5fbf",
         validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour like #1f5fbf."))],
     )
-    logo_url = models.URLField(_("logo URL"), blank=True)
+    # https only: the tracking page's CSP loads images from https: (and never mixed content).
+    logo_url = models.URLField(
+        _("logo URL"), blank=True, validators=[URLValidator(schemes=["https"])]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -101,3 +101,13 @@ def test_datetimes_are_time_zone_aware(shipment):
     shipment.refresh_from_db()
     assert timezone.is_aware(shipment.shipped_at)
     assert Shipment._meta.get_field("shipped_at").get_internal_type() == "DateTimeField"
+
+
+def test_store_logo_must_be_https(store):
+    from django.core.exceptions import ValidationError
+
+    store.logo_url = "http://cdn.example.com/logo.png"
+    with pytest.raises(ValidationError):
+        store.full_clean()
+    store.logo_url = "https://cdn.example.com/logo.png"
+    store.full_clean()
