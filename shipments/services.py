@@ -801,9 +801,14 @@ SCHEDULE_LOCK_KEY = "resync:schedule:lock"
 
 
 def shipments_expire_stale(*, now: dt.datetime) -> int:
-    """Shipments with no news for 30 days (express) / 60 days (postal) become `expired`."""
+    """Synced shipments with no news for 30 days (express) / 60 days (postal) become `expired`."""
     last_news = Coalesce(F("last_event_at"), F("shipped_at"))
-    active = Shipment.objects.exclude(status__in=FINAL_STATUSES).alias(last_news=last_news)
+    # Only shipments pulled at least once: one never asked about gets its first pull instead.
+    active = (
+        Shipment.objects.exclude(status__in=FINAL_STATUSES)
+        .filter(last_synced_at__isnull=False)
+        .alias(last_news=last_news)
+    )
     express = active.filter(
         carrier__in=EXPRESS_CARRIERS, last_news__lt=now - EXPIRE_AFTER_EXPRESS
     ).update(status=ShipmentStatus.EXPIRED, next_sync_at=None)

@@ -262,8 +262,11 @@ def test_stale_shipments_expire_and_leave_the_schedule(store):
     old_express = make_shipment(store, carrier="ups", shipped_at=now - dt.timedelta(days=31))
     old_postal = make_shipment(store, carrier="usps", shipped_at=now - dt.timedelta(days=31))
     older_postal = make_shipment(store, carrier="usps", shipped_at=now - dt.timedelta(days=61))
-    Shipment.objects.update(next_sync_at=now)
+    never_pulled = make_shipment(store, carrier="ups", shipped_at=now - dt.timedelta(days=40))
+    Shipment.objects.update(next_sync_at=now, last_synced_at=now - dt.timedelta(days=1))
+    Shipment.objects.filter(pk=never_pulled.pk).update(last_synced_at=None)
     assert services.shipments_expire_stale(now=now) == 2
+    assert Shipment.objects.get(pk=never_pulled.pk).status == "pending"  # pulled first
     statuses = dict(Shipment.objects.values_list("pk", "status"))
     assert statuses[old_express.pk] == "expired"
     assert statuses[old_postal.pk] == "pending"
