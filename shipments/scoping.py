@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
-from .models import Membership, Store
+from .models import Store
 
 SESSION_KEY = "current_store_id"
 
@@ -60,7 +60,3 @@ def merchant_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def is_member(user: Any, store: Store) -> bool:
-    return Membership.objects.filter(user=user, store=store).exists()

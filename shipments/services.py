@@ -49,7 +49,6 @@ from .models import (
     SyncOutcome,
     SyncRun,
     SyncRunItem,
-    SyncWindow,
     TrackingEvent,
 )
 from .windows import parse_window, window_bounds
@@ -628,10 +627,9 @@ def _update_by_pk(model: type[Model], objs: list[Model], field_names: list[str])
         cursor.executemany(sql, rows)
 
 
-def shipments_mark_failed(
-    *, shipment_ids: list[int], reason: str, now: dt.datetime, reschedule: bool = True
-) -> None:
-    """Record a failed sync; the last good data stays as it was."""
+def shipments_mark_failed(*, shipment_ids: list[int], reason: str, now: dt.datetime) -> None:
+    """Record a failed sync; the last good data stays as it was. Shipments still moving are
+    tried again by the schedule in 6 hours."""
     if not shipment_ids:
         return
     fields: dict[str, Any] = {
@@ -640,13 +638,10 @@ def shipments_mark_failed(
         "last_sync_error": reason[:500],
     }
     queryset = Shipment.objects.filter(pk__in=shipment_ids)
-    if reschedule:
-        queryset.exclude(status__in=FINAL_STATUSES).update(
-            **fields, next_sync_at=now + dt.timedelta(hours=6)
-        )
-        queryset.filter(status__in=FINAL_STATUSES).update(**fields)
-    else:
-        queryset.update(**fields)
+    queryset.exclude(status__in=FINAL_STATUSES).update(
+        **fields, next_sync_at=now + dt.timedelta(hours=6)
+    )
+    queryset.filter(status__in=FINAL_STATUSES).update(**fields)
 
 
 def retry_delay(attempt: int, error: CarrierError, *, cap: float | None = None) -> float:
@@ -909,7 +904,3 @@ def resync_jobs_stalled(*, now: dt.datetime) -> list[tuple[str, int]]:
             logger.warning("job %s stalled: resuming", pk)
             claimed.append((str(pk), attempts))
     return claimed
-
-
-def window_choices() -> list[tuple[str, str]]:
-    return [(w.value, str(w.label)) for w in SyncWindow]

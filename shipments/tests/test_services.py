@@ -32,10 +32,6 @@ def _queued(queue: str) -> list[dict]:
     return [json.loads(m) for m in get_redis().lrange(queue, 0, -1)]
 
 
-def _task_names(queue: str) -> list[str]:
-    return [m["headers"]["task"] for m in _queued(queue)]
-
-
 @pytest.fixture(autouse=True)
 def empty_queues():
     get_redis().delete("interactive", "bulk")
