@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import os
 import shlex
 import signal
@@ -28,6 +29,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -115,6 +117,31 @@ def configure_environment(
         os.environ.pop(f"{code}_API_BASE_URL", None)
     os.environ.update(values)
     return dict(os.environ)
+
+
+@dataclass(frozen=True)
+class BenchSetup:
+    env: dict[str, str]
+    sandbox_port: int
+    log_dir: Path
+
+
+def setup_from_args(args: Any) -> BenchSetup:
+    """What both sync-engine benchmarks do first: pick the sandbox's port, set the environment
+    (database, Redis, sandbox, optional carrier fan-out) and start Django."""
+    sandbox_port = free_port()
+    extra = {}
+    if args.carrier_concurrency is not None:
+        extra["CARRIER_MAX_CONCURRENCY"] = str(args.carrier_concurrency)
+    env = configure_environment(
+        database_url=args.database_url,
+        redis_url=args.redis_url,
+        sandbox_url=f"http://127.0.0.1:{sandbox_port}",
+        extra=extra,
+    )
+    django_setup()
+    logging.getLogger("shipments").setLevel(logging.WARNING)  # the worker logs at INFO
+    return BenchSetup(env=env, sandbox_port=sandbox_port, log_dir=BENCH_DIR / "logs")
 
 
 def django_setup() -> None:

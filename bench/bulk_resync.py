@@ -27,7 +27,6 @@ contains "bench". Redis: db 9 is flushed; any other db only loses the app's keys
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import re
 import sys
@@ -201,19 +200,8 @@ def ceiling(sandbox, clients: int, seconds: float, procs: c.Subprocesses, env, l
 
 def main() -> None:
     args = parse_args()
-    log_dir = c.BENCH_DIR / "logs"
-    sandbox_port = c.free_port()
-    extra = {}
-    if args.carrier_concurrency is not None:
-        extra["CARRIER_MAX_CONCURRENCY"] = str(args.carrier_concurrency)
-    env = c.configure_environment(
-        database_url=args.database_url,
-        redis_url=args.redis_url,
-        sandbox_url=f"http://127.0.0.1:{sandbox_port}",
-        extra=extra,
-    )
-    c.django_setup()
-    logging.getLogger("shipments").setLevel(logging.WARNING)  # the worker logs at INFO
+    setup = c.setup_from_args(args)
+    env, sandbox_port, log_dir = setup.env, setup.sandbox_port, setup.log_dir
 
     from django.conf import settings
     from django.db import close_old_connections

@@ -17,7 +17,6 @@ queue wait (click → job running) and the execution (running → succeeded). As
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import time
 from pathlib import Path
@@ -103,19 +102,8 @@ def summary(samples: list[dict]) -> str:
 
 def main() -> None:
     args = parse_args()
-    log_dir = c.BENCH_DIR / "logs"
-    sandbox_port = c.free_port()
-    extra = {}
-    if args.carrier_concurrency is not None:
-        extra["CARRIER_MAX_CONCURRENCY"] = str(args.carrier_concurrency)
-    env = c.configure_environment(
-        database_url=args.database_url,
-        redis_url=args.redis_url,
-        sandbox_url=f"http://127.0.0.1:{sandbox_port}",
-        extra=extra,
-    )
-    c.django_setup()
-    logging.getLogger("shipments").setLevel(logging.WARNING)  # the worker logs at INFO
+    setup = c.setup_from_args(args)
+    env, sandbox_port, log_dir = setup.env, setup.sandbox_port, setup.log_dir
 
     from django.conf import settings
     from django.db import close_old_connections
