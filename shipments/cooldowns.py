@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 from django.conf import settings
+from redis.commands.core import Script
 
 from .kv import RedisError, StoreUnavailable, get_redis
 
@@ -90,10 +91,20 @@ def bulk_keys(store_id: int) -> tuple[str, str]:
     return (f"resync:store:{store_id}:bulk:cooldown", f"resync:store:{store_id}:bulk:running")
 
 
+_scripts: dict[str, Script] = {}
+
+
+def _call(script: str, keys: list[str], args: list[object]) -> object:
+    """Run a script by its SHA (EVALSHA; redis-py loads it again after a Redis restart)."""
+    client = get_redis()
+    if script not in _scripts:
+        _scripts[script] = client.register_script(script)
+    return _scripts[script](keys=keys, args=args, client=client)
+
+
 def _run(script: str, keys: list[str], args: list[object]) -> object:
     try:
-        client = get_redis()
-        return client.eval(script, len(keys), *keys, *args)
+        return _call(script, keys, args)
     except RedisError as exc:
         raise StoreUnavailable(str(exc)) from exc
 
@@ -136,7 +147,7 @@ def release_bulk_run(store_id: int, run_id: int) -> None:
     """The run finished: lift the in-progress lock (the hour-long cooldown stays)."""
     # Without Redis the lock simply lapses at its TTL.
     with contextlib.suppress(RedisError):
-        get_redis().eval(_RELEASE_IF_OWNER, 1, bulk_keys(store_id)[1], str(run_id))
+        _call(_RELEASE_IF_OWNER, [bulk_keys(store_id)[1]], [str(run_id)])
 
 
 def shipment_retry_after(store_id: int, shipment_id: int) -> int:
