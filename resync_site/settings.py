@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from shipments.carriers import catalogue as carrier_catalogue
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -41,7 +43,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "django_htmx",
     "shipments",
     "tracking",
 ]
@@ -56,7 +57,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "resync_site.urls"
@@ -187,7 +187,7 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# --- Carriers (SPEC §5) ---------------------------------------------------------------------------
+# --- Carriers ------------------------------------------------------------------------------------
 CARRIER_SANDBOX_URL = env.str("CARRIER_SANDBOX_URL", default="")
 CARRIER_CONNECT_TIMEOUT = env.float("CARRIER_CONNECT_TIMEOUT", default=3.05)
 CARRIER_READ_TIMEOUT = env.float("CARRIER_READ_TIMEOUT", default=10.0)
@@ -195,44 +195,19 @@ CARRIER_MAX_RETRIES = env.int("CARRIER_MAX_RETRIES", default=5)
 # Requests in flight at once per track() call, for carriers that take one number per request.
 CARRIER_MAX_CONCURRENCY = env.int("CARRIER_MAX_CONCURRENCY", default=64)
 CARRIER_RETRY_BASE_DELAY = env.float("CARRIER_RETRY_BASE_DELAY", default=2.0)
-CARRIER_CODES = ("dhl", "ups", "fedex", "usps", "17track", "aftership", "sandbox")
-_CARRIER_ENV = {
-    "dhl": "DHL",
-    "ups": "UPS",
-    "fedex": "FEDEX",
-    "usps": "USPS",
-    "17track": "SEVENTEENTRACK",
-    "aftership": "AFTERSHIP",
-    "sandbox": "SANDBOX",
-}
 # Base URL override per carrier: "" means the carrier's real API (or the sandbox, when
 # CARRIER_SANDBOX_URL is set). Rate limits are requests per second across all processes.
+# Names and defaults come from the carrier catalogue.
 CARRIER_API_BASE_URLS = {
-    code: env.str(f"{name}_API_BASE_URL", default="") for code, name in _CARRIER_ENV.items()
+    c.code: env.str(f"{c.env_prefix}_API_BASE_URL", default="") for c in carrier_catalogue.CARRIERS
 }
 CARRIER_RATE_LIMITS = {
-    code: env.float(f"{name}_RATE_LIMIT", default=default)
-    for (code, name), default in zip(
-        _CARRIER_ENV.items(), (1.0, 10.0, 140.0, 10.0, 3.0, 5.0, 500.0), strict=True
-    )
+    c.code: env.float(f"{c.env_prefix}_RATE_LIMIT", default=c.rate_limit)
+    for c in carrier_catalogue.CARRIERS
 }
 CARRIER_CREDENTIALS = {
-    "dhl": {"api_key": env.str("DHL_API_KEY", default="")},
-    "ups": {
-        "client_id": env.str("UPS_CLIENT_ID", default=""),
-        "client_secret": env.str("UPS_CLIENT_SECRET", default=""),
-    },
-    "fedex": {
-        "client_id": env.str("FEDEX_CLIENT_ID", default=""),
-        "client_secret": env.str("FEDEX_CLIENT_SECRET", default=""),
-    },
-    "usps": {
-        "client_id": env.str("USPS_CLIENT_ID", default=""),
-        "client_secret": env.str("USPS_CLIENT_SECRET", default=""),
-    },
-    "17track": {"api_key": env.str("SEVENTEENTRACK_API_KEY", default="")},
-    "aftership": {"api_key": env.str("AFTERSHIP_API_KEY", default="")},
-    "sandbox": {},
+    c.code: {name: env.str(var, default="") for name, var in c.credential_env.items()}
+    for c in carrier_catalogue.CARRIERS
 }
 
 # --- Auth -----------------------------------------------------------------------------------------

@@ -9,10 +9,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from .carriers import catalogue
 from .carriers.numbers import example_number
 from .models import Membership, Order, Shipment, Store
 
-DEMO_CARRIERS = ("dhl", "ups", "fedex", "usps", "17track", "aftership")
+DEMO_CARRIERS = catalogue.CODES
 _CITIES = (
     "Berlin, DE",
     "Chicago, IL, US",

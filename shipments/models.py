@@ -1,4 +1,4 @@
-"""The domain of SPEC §3: stores and their people, orders, shipments, events, runs and the audit."""
+"""The domain (docs/contract.md §3): stores, people, orders, shipments, events, runs, audit."""
 
 from __future__ import annotations
 
@@ -14,30 +14,31 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from .carriers import catalogue as carrier_catalogue
+from .carriers import statuses as carrier_statuses
+from .carriers.statuses import Status
+
 
 class ShipmentStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    INFO_RECEIVED = "info_received", _("Info received")
-    IN_TRANSIT = "in_transit", _("In transit")
-    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
-    FAILED_ATTEMPT = "failed_attempt", _("Failed attempt")
-    AVAILABLE_FOR_PICKUP = "available_for_pickup", _("Available for pickup")
-    DELIVERED = "delivered", _("Delivered")
-    EXCEPTION = "exception", _("Exception")
-    EXPIRED = "expired", _("Expired")
+    """The nine normalised statuses (`carriers.statuses.Status`) with labels for people."""
+
+    PENDING = Status.PENDING.value, _("Pending")
+    INFO_RECEIVED = Status.INFO_RECEIVED.value, _("Info received")
+    IN_TRANSIT = Status.IN_TRANSIT.value, _("In transit")
+    OUT_FOR_DELIVERY = Status.OUT_FOR_DELIVERY.value, _("Out for delivery")
+    FAILED_ATTEMPT = Status.FAILED_ATTEMPT.value, _("Failed attempt")
+    AVAILABLE_FOR_PICKUP = Status.AVAILABLE_FOR_PICKUP.value, _("Available for pickup")
+    DELIVERED = Status.DELIVERED.value, _("Delivered")
+    EXCEPTION = Status.EXCEPTION.value, _("Exception")
+    EXPIRED = Status.EXPIRED.value, _("Expired")
 
 
-FINAL_STATUSES = frozenset({ShipmentStatus.DELIVERED, ShipmentStatus.EXPIRED})
+FINAL_STATUSES = frozenset(ShipmentStatus(status) for status in carrier_statuses.FINAL_STATUSES)
 
-
-class Carrier(models.TextChoices):
-    DHL = "dhl", "DHL"
-    UPS = "ups", "UPS"
-    FEDEX = "fedex", "FedEx"
-    USPS = "usps", "USPS"
-    SEVENTEENTRACK = "17track", "17TRACK"
-    AFTERSHIP = "aftership", "AfterShip"
-    SANDBOX = "sandbox", _("Sandbox")
+# The catalogue's carriers, as choices (member names are the environment prefixes: `Carrier.DHL`).
+Carrier = models.TextChoices(
+    "Carrier", [(c.env_prefix, (c.code, c.name)) for c in carrier_catalogue.CARRIERS]
+)
 
 
 class SyncOutcome(models.TextChoices):

@@ -10,12 +10,11 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 
-from .carriers.registry import UnknownCarrier, get_adapter
+from .carriers import catalogue
 from .models import (
     Carrier,
     ResyncJob,
@@ -133,12 +132,8 @@ def resync_job_latest(*, shipment: Shipment) -> ResyncJob | None:
 
 
 def carrier_public_url(shipment: Shipment) -> str:
-    """The carrier's own tracking page for this shipment, or "" (only http(s) links)."""
-    try:
-        url = get_adapter(shipment.carrier).public_url(shipment.tracking_number)
-    except UnknownCarrier:
-        return ""
-    return url if urlsplit(url).scheme in ("http", "https") else ""
+    """The carrier's own tracking page for this shipment, or ""."""
+    return catalogue.public_tracking_url(shipment.carrier, shipment.tracking_number) or ""
 
 
 # --- JSON payloads (SPEC §5) ---------------------------------------------------------------------

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from resync_site.logging import log_context
 
 from . import cooldowns
+from .carriers import catalogue
 from .carriers.base import (
     BatchOutcome,
     CarrierError,
@@ -71,7 +72,7 @@ NEXT_SYNC_AFTER = {
     ShipmentStatus.EXCEPTION: dt.timedelta(hours=6),
 }
 # A shipment without news for this long leaves the schedule as `expired`.
-EXPRESS_CARRIERS = frozenset({"dhl", "ups", "fedex"})
+EXPRESS_CARRIERS = catalogue.EXPRESS_CODES
 EXPIRE_AFTER_EXPRESS = dt.timedelta(days=30)
 EXPIRE_AFTER_POSTAL = dt.timedelta(days=60)
 # Shipments per chunk task for carriers whose API takes one number per request: at least
@@ -362,10 +363,10 @@ def _bulk_cooldown_left(*, store: Store, now: dt.datetime) -> float:
 
 
 def _chunk_size(carrier: str) -> int:
-    try:
-        batch = get_adapter(carrier).batch_size
-    except UnknownCarrier:
+    info = catalogue.get(carrier)
+    if info is None:
         return MIN_CHUNK
+    batch = info.batch_size
     if batch == 1:
         return max(MIN_CHUNK, FAN_OUT_ROUNDS * settings.CARRIER_MAX_CONCURRENCY)
     return batch * max(1, -(-MIN_CHUNK // batch)) if batch < MIN_CHUNK else batch

@@ -4,9 +4,9 @@ readable companions, a masked e-mail address."""
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
-from shipments.carriers.registry import UnknownCarrier, get_adapter
+from shipments.carriers import catalogue
 
 DEFAULT_ACCENT = "#1f5fbf"
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -30,11 +30,7 @@ def http_url(value: str | None) -> str | None:
 
 def carrier_public_url(carrier: str, tracking_number: str) -> str | None:
     """The carrier's own public tracking page for this number, when it has one (http(s) only)."""
-    try:
-        adapter = get_adapter(carrier)
-    except (UnknownCarrier, ImportError):
-        return None
-    return http_url(adapter.public_url(quote(tracking_number, safe="")))
+    return http_url(catalogue.public_tracking_url(carrier, tracking_number))
 
 
 def mask_email(email: str) -> str:

@@ -31,8 +31,6 @@ from typing import Any
 import requests
 from django.conf import settings
 
-from shipments.models import ShipmentStatus
-
 from . import http, ratelimit
 from .base import (
     BatchOutcome,
@@ -55,6 +53,7 @@ from .parsing import (
     place,
     text,
 )
+from .statuses import Status
 
 logger = logging.getLogger(__name__)
 
@@ -64,10 +63,10 @@ API_VERSION = "2025-01"
 TRACKINGS_PATH = f"/tracking/{API_VERSION}/trackings"
 API_KEY_HEADER = "as-api-key"
 
-S = ShipmentStatus
+S = Status
 
 # `tag` (the nine delivery statuses) → normalised status.
-TAGS: dict[str, ShipmentStatus] = {
+TAGS: dict[str, Status] = {
     "Pending": S.PENDING,
     "InfoReceived": S.INFO_RECEIVED,
     "InTransit": S.IN_TRANSIT,
@@ -91,7 +90,7 @@ _SUBTAG_NUMBERS: dict[str, tuple[int, ...]] = {
     "Exception": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16, 17, 18),
     "Expired": (1,),
 }
-SUBTAGS: dict[str, ShipmentStatus] = {
+SUBTAGS: dict[str, Status] = {
     f"{tag}_{n:03d}": TAGS[tag] for tag, numbers in _SUBTAG_NUMBERS.items() for n in numbers
 }
 
@@ -130,7 +129,7 @@ META_CODES: dict[int, type[CarrierError]] = {
 # --- Parse half ----------------------------------------------------------------------------------
 
 
-def map_status(tag: str, subtag: str = "") -> ShipmentStatus:
+def map_status(tag: str, subtag: str = "") -> Status:
     """Normalised status from a subtag, falling back to its tag.
 
     An unknown subtag is logged and maps to its tag (the given one, else the part of the subtag
@@ -329,9 +328,6 @@ class _Exists(Exception):
 
 class AfterShipAdapter(CarrierAdapter):
     code = CARRIER
-    name = "AfterShip"
-    batch_size = 1
-    public_url_template = "https://track.aftership.com/trackings?tracking-numbers={number}"
 
     def _request(self, method: str, url: str, **kwargs: Any) -> tuple[Any, int]:
         credentials = settings.CARRIER_CREDENTIALS.get(CARRIER) or {}

@@ -1,8 +1,9 @@
 """The one small interface every carrier adapter implements, and what it returns.
 
-An adapter is two halves (STYLE.md §4): pure parse functions that turn the carrier's JSON into
-the dataclasses below, and the network I/O that fetches that JSON. Adapters never touch the ORM,
-never retry and never sleep: they classify what went wrong and the caller decides.
+An adapter is two halves (docs/architecture.md §2): pure parse functions that turn the
+carrier's JSON into the dataclasses below, and the network I/O that fetches that JSON. Adapters
+never touch the ORM, never retry and never sleep: they classify what went wrong
+and the caller decides.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from shipments.models import ShipmentStatus
+from .statuses import Status
 
 
 @dataclass(frozen=True, slots=True)
 class TrackingEventData:
     occurred_at: dt.datetime  # always time-zone aware
-    status: ShipmentStatus
+    status: Status
     description: str = ""
     location: str = ""
     raw_code: str = ""
@@ -41,7 +42,7 @@ class TrackingEventData:
 class TrackingResult:
     carrier: str
     tracking_number: str
-    status: ShipmentStatus
+    status: Status
     sub_status: str = ""
     raw_status_code: str = ""
     raw_status_text: str = ""
@@ -119,10 +120,7 @@ class BatchOutcome:
 class CarrierAdapter:
     """Subclasses set the class attributes and implement `track`."""
 
-    code: ClassVar[str]
-    name: ClassVar[str]
-    batch_size: ClassVar[int] = 1  # numbers per carrier request
-    public_url_template: ClassVar[str] = ""  # the carrier's own tracking page, `{number}` inside
+    code: ClassVar[str]  # its name, batch size and links are in the carrier catalogue
 
     def track(self, tracking_numbers: list[str]) -> BatchOutcome:
         """Ask the carrier about these numbers (any count; the adapter splits into batches).
@@ -131,6 +129,3 @@ class CarrierAdapter:
         credentials, carrier down, rate limited); per-number failures go in `BatchOutcome.errors`.
         """
         raise NotImplementedError
-
-    def public_url(self, tracking_number: str) -> str:
-        return self.public_url_template.format(number=tracking_number)

@@ -26,8 +26,6 @@ from typing import Any
 
 from django.conf import settings
 
-from shipments.models import ShipmentStatus
-
 from . import http
 from .base import (
     BatchOutcome,
@@ -42,6 +40,7 @@ from .base import (
 )
 from .numbers import normalize_tracking_number
 from .parsing import as_list, json_or_none, parse_iso_datetime, place, scalar_text
+from .statuses import Status
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +48,10 @@ CARRIER = "dhl"
 REAL_BASE = "https://api-eu.dhl.com"
 TRACK_PATH = "/track/shipments"
 
-S = ShipmentStatus
+S = Status
 
 # The whole `statusCode` enum of the Unified API.
-STATUS_CODES: dict[str, ShipmentStatus] = {
+STATUS_CODES: dict[str, Status] = {
     "pre-transit": S.INFO_RECEIVED,
     "transit": S.IN_TRANSIT,
     "delivered": S.DELIVERED,
@@ -63,7 +62,7 @@ STATUS_CODES: dict[str, ShipmentStatus] = {
 # `status` values (compared after `canonical_status_text`) that turn a `transit` event into
 # out-for-delivery. Exact values only: the DHL divisions behind the API word these differently
 # (sentences, SNAKE_CASE, German), and anything not listed stays in transit.
-TRANSIT_REFINEMENTS: dict[str, ShipmentStatus] = {
+TRANSIT_REFINEMENTS: dict[str, Status] = {
     "loaded onto delivery vehicle": S.OUT_FOR_DELIVERY,
     "the shipment has been loaded onto the delivery vehicle": S.OUT_FOR_DELIVERY,
     (
@@ -86,7 +85,7 @@ def canonical_status_text(value: Any) -> str:
     return text.rstrip(".").rstrip()
 
 
-def map_status(status_code: Any, status_text: Any = "") -> ShipmentStatus:
+def map_status(status_code: Any, status_text: Any = "") -> Status:
     """`statusCode` (+ the exact `status` refinements for `transit`) → normalised status."""
     code = scalar_text(status_code).casefold()
     status = STATUS_CODES.get(code)
@@ -240,12 +239,6 @@ def _place(holder: Any) -> str:
 
 class DHLAdapter(CarrierAdapter):
     code = CARRIER
-    name = "DHL"
-    batch_size = 1
-    public_url_template = (
-        "https://www.dhl.com/global-en/home/tracking/tracking-parcel.html"
-        "?submit=1&tracking-id={number}"
-    )
 
     def track(self, tracking_numbers: list[str]) -> BatchOutcome:
         numbers = http.unique_numbers(tracking_numbers)

@@ -25,9 +25,7 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from shipments.models import ShipmentStatus
-
-from . import http, oauth
+from . import catalogue, http, oauth
 from .base import (
     BatchOutcome,
     CarrierAdapter,
@@ -48,6 +46,7 @@ from .parsing import (
     place,
     scalar_text,
 )
+from .statuses import Status
 
 logger = logging.getLogger(__name__)
 
@@ -55,14 +54,14 @@ CARRIER = "fedex"
 REAL_BASE = "https://apis.fedex.com"
 TOKEN_PATH = "/oauth/token"  # noqa: S105 - a URL path, not a secret
 TRACK_PATH = "/track/v1/trackingnumbers"
-MAX_NUMBERS_PER_REQUEST = 30
+MAX_NUMBERS_PER_REQUEST = catalogue.BY_CODE[CARRIER].batch_size
 
 NOT_FOUND_ERRORS = frozenset({"TRACKING.TRACKINGNUMBER.NOTFOUND"})
 
-S = ShipmentStatus
+S = Status
 
 # FedEx tracking status codes, plus the derived codes seen in real answers (IN, OW, RL, AE).
-STATUS_CODES: dict[str, ShipmentStatus] = {
+STATUS_CODES: dict[str, Status] = {
     # Not yet with FedEx
     "OC": S.INFO_RECEIVED,  # Order Created / shipment information sent to FedEx
     "IN": S.INFO_RECEIVED,  # derived: Label created
@@ -133,7 +132,7 @@ _OLDEST = dt.datetime.min.replace(tzinfo=dt.UTC)
 # --- Parse half -----------------------------------------------------------------------------------
 
 
-def map_status(code: Any, derived_code: Any = "") -> ShipmentStatus:
+def map_status(code: Any, derived_code: Any = "") -> Status:
     """Tracking status code → normalised status; the derived code when the code is unknown."""
     code, derived = scalar_text(code).upper(), scalar_text(derived_code).upper()
     if code:
@@ -326,9 +325,6 @@ def _is_map(value: Any) -> bool:
 
 class FedExAdapter(CarrierAdapter):
     code = CARRIER
-    name = "FedEx"
-    batch_size = MAX_NUMBERS_PER_REQUEST
-    public_url_template = "https://www.fedex.com/fedextrack/?trknbr={number}"
 
     def track(self, tracking_numbers: list[str]) -> BatchOutcome:
         numbers = http.unique_numbers(tracking_numbers)

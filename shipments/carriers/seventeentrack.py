@@ -20,9 +20,7 @@ from typing import Any
 
 from django.conf import settings
 
-from shipments.models import ShipmentStatus
-
-from . import http
+from . import catalogue, http
 from .base import (
     BatchOutcome,
     CarrierAdapter,
@@ -35,18 +33,19 @@ from .base import (
     TrackingResult,
 )
 from .parsing import as_mapping, newest_first, number_key, parse_iso_datetime, place, text
+from .statuses import Status
 
 logger = logging.getLogger(__name__)
 
 CARRIER = "17track"
 REAL_BASE = "https://api.17track.net"
 API_PATH = "/track/v2.2"
-BATCH_SIZE = 40
+BATCH_SIZE = catalogue.BY_CODE[CARRIER].batch_size
 
-S = ShipmentStatus
+S = Status
 
 # latest_status.status (the nine main statuses) → normalised status.
-MAIN_STATUSES: dict[str, ShipmentStatus] = {
+MAIN_STATUSES: dict[str, Status] = {
     "NotFound": S.PENDING,
     "InfoReceived": S.INFO_RECEIVED,
     "InTransit": S.IN_TRANSIT,
@@ -59,7 +58,7 @@ MAIN_STATUSES: dict[str, ShipmentStatus] = {
 }
 
 # sub_status (30 documented values) → normalised status; each follows its main status.
-SUB_STATUSES: dict[str, ShipmentStatus] = {
+SUB_STATUSES: dict[str, Status] = {
     "NotFound_Other": S.PENDING,
     "NotFound_InvalidCode": S.PENDING,
     "InfoReceived": S.INFO_RECEIVED,
@@ -93,7 +92,7 @@ SUB_STATUSES: dict[str, ShipmentStatus] = {
 }
 
 # Event `stage` (milestone key stages), used only for an event that carries no sub_status.
-STAGES: dict[str, ShipmentStatus] = {
+STAGES: dict[str, Status] = {
     "InfoReceived": S.INFO_RECEIVED,
     "PickedUp": S.IN_TRANSIT,
     "Departure": S.IN_TRANSIT,
@@ -134,7 +133,7 @@ ERROR_CODES: dict[int, type[CarrierError]] = {
 # --- Parse half ----------------------------------------------------------------------------------
 
 
-def map_status(main: str, sub: str = "") -> ShipmentStatus:
+def map_status(main: str, sub: str = "") -> Status:
     """Normalised status from a 17TRACK sub_status, falling back to its main status.
 
     An unknown sub_status is logged and maps to its main status (the given one, else the part of
@@ -155,7 +154,7 @@ def map_status(main: str, sub: str = "") -> ShipmentStatus:
     return DEFAULT_STATUS
 
 
-def _event_status(sub: str, stage: str) -> ShipmentStatus:
+def _event_status(sub: str, stage: str) -> Status:
     """An event's status: its sub_status, else the main status that names it, else its stage.
 
     Events carry no main status of their own; an unknown sub_status is logged and falls back to
@@ -389,9 +388,6 @@ def parse_register_response(
 
 class SeventeenTrackAdapter(CarrierAdapter):
     code = CARRIER
-    name = "17TRACK"
-    batch_size = BATCH_SIZE
-    public_url_template = "https://t.17track.net/en#nums={number}"
 
     def _post(self, base: str, endpoint: str, numbers: list[str]) -> Any:
         credentials = settings.CARRIER_CREDENTIALS.get(CARRIER) or {}

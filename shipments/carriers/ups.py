@@ -28,8 +28,6 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote
 
-from shipments.models import ShipmentStatus
-
 from . import http, oauth
 from .base import (
     BatchOutcome,
@@ -51,6 +49,7 @@ from .parsing import (
     place,
     scalar_text,
 )
+from .statuses import Status
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +61,10 @@ TRANSACTION_SOURCE = "resync"
 
 NOT_FOUND_WARNINGS = frozenset({"TW0001"})
 
-S = ShipmentStatus
+S = Status
 
 # Every code of the UPS "Status/Description Codes" appendix, zero-padded as the API sends them.
-STATUS_CODES: dict[str, ShipmentStatus] = {
+STATUS_CODES: dict[str, Status] = {
     "000": S.PENDING,  # Status Not Available
     "003": S.INFO_RECEIVED,  # Shipment Ready for UPS
     "005": S.IN_TRANSIT,  # On the Way
@@ -229,7 +228,7 @@ STATUS_CODES: dict[str, ShipmentStatus] = {
 }
 
 # Package activity types: the fallback when the 3-digit code is missing or unknown.
-ACTIVITY_TYPES: dict[str, ShipmentStatus] = {
+ACTIVITY_TYPES: dict[str, Status] = {
     "M": S.INFO_RECEIVED,  # Billing Information Received
     "MV": S.EXCEPTION,  # Billing Information Voided
     "P": S.IN_TRANSIT,  # Pickup (not in the appendix, sent nonetheless)
@@ -250,7 +249,7 @@ _ETA_DATE_TYPES = ("RDD", "SDD")
 # --- Parse half -----------------------------------------------------------------------------------
 
 
-def map_status(status: Mapping[str, Any]) -> ShipmentStatus:
+def map_status(status: Mapping[str, Any]) -> Status:
     """A UPS `Status` object → normalised status (3-digit code, else activity type)."""
     code = _code(status.get("statusCode"))
     kind = scalar_text(status.get("type")).upper()
@@ -478,9 +477,6 @@ def _code(value: Any) -> str:
 
 class UPSAdapter(CarrierAdapter):
     code = CARRIER
-    name = "UPS"
-    batch_size = 1
-    public_url_template = "https://www.ups.com/track?loc=en_US&tracknum={number}"
 
     def track(self, tracking_numbers: list[str]) -> BatchOutcome:
         numbers = http.unique_numbers(tracking_numbers)

@@ -23,8 +23,6 @@ from urllib.parse import quote
 import requests
 from django.conf import settings
 
-from shipments.models import ShipmentStatus
-
 from . import http, oauth
 from .base import (
     BatchOutcome,
@@ -37,6 +35,7 @@ from .base import (
     TrackingResult,
 )
 from .parsing import json_or_none, newest_first, parse_iso_datetime, parse_utc_offset, place, text
+from .statuses import Status
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +45,10 @@ TOKEN_PATH = "/oauth2/v3/token"  # noqa: S105 - a URL path, not a secret
 TRACK_PATH = "/tracking/v3/tracking/{number}"
 TOKEN_SCOPE = "tracking"  # noqa: S105 - an OAuth scope name
 
-S = ShipmentStatus
+S = Status
 
 # USPS event codes (Publication 199, FORMATS.md §4) → normalised status. Exact codes only.
-EVENT_CODES: dict[str, ShipmentStatus] = {
+EVENT_CODES: dict[str, Status] = {
     # Shipping label created / manifest / electronic data
     "GX": S.INFO_RECEIVED,
     "MA": S.INFO_RECEIVED,
@@ -127,7 +126,7 @@ def get_field(obj: Mapping[str, Any] | None, name: str) -> Any:
     return None
 
 
-def map_event_code(code: str) -> ShipmentStatus:
+def map_event_code(code: str) -> Status:
     """The normalised status of a USPS event code; unknown codes are logged and map to pending."""
     status = EVENT_CODES.get(code)
     if status is None:
@@ -273,9 +272,6 @@ def error_message(payload: Any) -> str:
 
 class USPSAdapter(CarrierAdapter):
     code = CARRIER
-    name = "USPS"
-    batch_size = 1
-    public_url_template = "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}"
 
     def _credentials(self) -> dict[str, str]:
         return dict(settings.CARRIER_CREDENTIALS.get(CARRIER) or {})

@@ -6,13 +6,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from shipments.carriers import registry
 from shipments.carriers.base import CarrierError, Throttled, TrackingResult
 from shipments.carriers.numbers import normalize_tracking_number
-from shipments.carriers.registry import CARRIER_CODES, UnknownCarrier, get_adapter
+from shipments.carriers.registry import UnknownCarrier, get_adapter
 
 
 def result_payload(result: TrackingResult) -> dict[str, Any]:
-    """The contract JSON of SPEC §5 (events newest first)."""
+    """The JSON of the `track` command (docs/contract.md §5), events newest first."""
     eta = result.estimated_delivery
     return {
         "carrier": result.carrier,
@@ -36,7 +37,7 @@ class Command(BaseCommand):
     help = "Ask a carrier right now what it knows about a tracking number."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("carrier", help="|".join(CARRIER_CODES))
+        parser.add_argument("carrier", help="|".join(registry.codes()))
         parser.add_argument("tracking_number")
         parser.add_argument("--json", action="store_true", help="print the normalised JSON")
 
@@ -47,7 +48,7 @@ class Command(BaseCommand):
             adapter = get_adapter(carrier)
         except UnknownCarrier:
             raise CommandError(
-                f"unknown carrier {carrier!r}: use one of {', '.join(CARRIER_CODES)}"
+                f"unknown carrier {carrier!r}: use one of {', '.join(registry.codes())}"
             ) from None
         if not number:
             raise CommandError("empty tracking number")

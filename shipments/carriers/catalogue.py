@@ -1,0 +1,123 @@
+"""Every fact about every carrier the product supports, in one place, free of Django.
+
+Models (the carrier choices), settings (environment names, rate-limit defaults, credentials),
+the adapter registry, the demo data, the expiry rule, the public tracking links and the
+development tools all read this list; nothing else lists carriers.
+
+Adding a carrier: one `CarrierInfo` below, one adapter module (with its tests), one format in
+the carrier sandbox, and a migration for the model choices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierInfo:
+    code: str  # stored on shipments and used in URLs and JSON
+    name: str  # shown to people
+    env_prefix: str  # `<PREFIX>_API_BASE_URL`, `<PREFIX>_RATE_LIMIT`, `<PREFIX>_<CREDENTIAL>`
+    rate_limit: float  # documented requests per second, shared by every process
+    batch_size: int  # tracking numbers per carrier request
+    express: bool  # express carriers expire after 30 days without news, postal ones after 60
+    adapter: str  # "module:Class"
+    tracking_url: str  # the carrier's own public tracking page, `{number}` inside
+    credentials: tuple[str, ...] = ()  # credential names; the environment has PREFIX_NAME
+
+    @property
+    def credential_env(self) -> dict[str, str]:
+        """Credential name → environment variable (`api_key` → `DHL_API_KEY`)."""
+        return {name: f"{self.env_prefix}_{name.upper()}" for name in self.credentials}
+
+
+_API_KEY = ("api_key",)
+_OAUTH = ("client_id", "client_secret")
+
+CARRIERS: tuple[CarrierInfo, ...] = (
+    CarrierInfo(
+        code="dhl",
+        name="DHL",
+        env_prefix="DHL",
+        rate_limit=1.0,
+        batch_size=1,
+        express=True,
+        adapter="shipments.carriers.dhl:DHLAdapter",
+        tracking_url=(
+            "https://www.dhl.com/global-en/home/tracking/tracking-parcel.html"
+            "?submit=1&tracking-id={number}"
+        ),
+        credentials=_API_KEY,
+    ),
+    CarrierInfo(
+        code="ups",
+        name="UPS",
+        env_prefix="UPS",
+        rate_limit=10.0,
+        batch_size=1,
+        express=True,
+        adapter="shipments.carriers.ups:UPSAdapter",
+        tracking_url="https://www.ups.com/track?loc=en_US&tracknum={number}",
+        credentials=_OAUTH,
+    ),
+    CarrierInfo(
+        code="fedex",
+        name="FedEx",
+        env_prefix="FEDEX",
+        rate_limit=140.0,
+        batch_size=30,
+        express=True,
+        adapter="shipments.carriers.fedex:FedExAdapter",
+        tracking_url="https://www.fedex.com/fedextrack/?trknbr={number}",
+        credentials=_OAUTH,
+    ),
+    CarrierInfo(
+        code="usps",
+        name="USPS",
+        env_prefix="USPS",
+        rate_limit=10.0,
+        batch_size=1,
+        express=False,
+        adapter="shipments.carriers.usps:USPSAdapter",
+        tracking_url="https://tools.usps.com/go/TrackConfirmAction?tLabels={number}",
+        credentials=_OAUTH,
+    ),
+    CarrierInfo(
+        code="17track",
+        name="17TRACK",
+        env_prefix="SEVENTEENTRACK",
+        rate_limit=3.0,
+        batch_size=40,
+        express=False,
+        adapter="shipments.carriers.seventeentrack:SeventeenTrackAdapter",
+        tracking_url="https://t.17track.net/en#nums={number}",
+        credentials=_API_KEY,
+    ),
+    CarrierInfo(
+        code="aftership",
+        name="AfterShip",
+        env_prefix="AFTERSHIP",
+        rate_limit=5.0,
+        batch_size=1,
+        express=False,
+        adapter="shipments.carriers.aftership:AfterShipAdapter",
+        tracking_url="https://track.aftership.com/trackings?tracking-numbers={number}",
+        credentials=_API_KEY,
+    ),
+)
+
+BY_CODE: dict[str, CarrierInfo] = {carrier.code: carrier for carrier in CARRIERS}
+CODES: tuple[str, ...] = tuple(BY_CODE)
+EXPRESS_CODES: frozenset[str] = frozenset(c.code for c in CARRIERS if c.express)
+
+
+def get(code: str) -> CarrierInfo | None:
+    return BY_CODE.get(code)
+
+
+def public_tracking_url(code: str, tracking_number: str) -> str | None:
+    """The carrier's own tracking page for this number (URL-quoted), or None for a code that is
+    not in the catalogue."""
+    info = BY_CODE.get(code)
+    return info.tracking_url.format(number=quote(tracking_number, safe="")) if info else None
