@@ -15,7 +15,7 @@ from .formats import aftership, dhl, fedex, native, seventeentrack, ups, usps
 from .formats.base import Call, Reply, Request, Route, json_reply
 from .state import SandboxState
 
-logger = logging.getLogger("shipments.sandbox")
+logger = logging.getLogger("carrier_sandbox")
 
 CARRIER_MODULES = (dhl, ups, fedex, usps, seventeentrack, aftership, native)
 

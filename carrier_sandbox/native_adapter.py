@@ -13,10 +13,8 @@ from collections.abc import Iterable, Mapping
 from functools import partial
 from typing import Any
 
-from shipments.models import ShipmentStatus
-
-from . import http
-from .base import (
+from shipments.carriers import http
+from shipments.carriers.base import (
     BatchOutcome,
     CarrierAdapter,
     CarrierError,
@@ -26,7 +24,8 @@ from .base import (
     TrackingNumberNotFound,
     TrackingResult,
 )
-from .parsing import parse_iso_datetime, text
+from shipments.carriers.parsing import parse_iso_datetime, text
+from shipments.carriers.statuses import Status
 
 logger = logging.getLogger(__name__)
 
@@ -35,14 +34,14 @@ DEFAULT_BASE = "http://127.0.0.1:8100"
 TRACK_PATH = "/sandbox/v1/track"
 BATCH_SIZE = 50
 
-DEFAULT_STATUS = ShipmentStatus.PENDING
-STATUSES: dict[str, ShipmentStatus] = {status.value: status for status in ShipmentStatus}
+DEFAULT_STATUS = Status.PENDING
+STATUSES: dict[str, Status] = {status.value: status for status in Status}
 
 
 # --- Parse half ----------------------------------------------------------------------------------
 
 
-def map_status(value: Any) -> ShipmentStatus:
+def map_status(value: Any) -> Status:
     """A sandbox status (already normalised); anything else is logged and read as pending."""
     status = STATUSES.get(text(value))
     if status is None:

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 from .app import Sandbox
 from .formats.base import Reply, Request, json_reply
 
-logger = logging.getLogger("shipments.sandbox")
+logger = logging.getLogger("carrier_sandbox")
 
 MAX_BODY = 2 * 1024 * 1024
 

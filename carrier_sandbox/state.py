@@ -12,10 +12,13 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from shipments.carriers import catalogue
+
 from .history import Event
 
 FAULT_KINDS = ("fail", "hang", "rate_limit", "unknown", "none")
-CARRIERS = ("dhl", "ups", "fedex", "usps", "17track", "aftership", "sandbox")
+# The catalogue's carriers, then the sandbox's own native format.
+CARRIERS = (*catalogue.CODES, "sandbox")
 
 
 class FaultError(ValueError):

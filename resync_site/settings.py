@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "shipments",
     "tracking",
+    # A development and test tool (its command and the `track sandbox` code); no product app
+    # imports it.
+    "carrier_sandbox",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
@@ -132,8 +133,9 @@ def resync_job_latest(*, shipment: Shipment) -> ResyncJob | None:
 
 
 def carrier_public_url(shipment: Shipment) -> str:
-    """The carrier's own tracking page for this shipment, or ""."""
-    return catalogue.public_tracking_url(shipment.carrier, shipment.tracking_number) or ""
+    """The carrier's own tracking page for this shipment, or "" (only http(s) links)."""
+    url = catalogue.public_tracking_url(shipment.carrier, shipment.tracking_number) or ""
+    return url if urlsplit(url).scheme in ("http", "https") else ""
 
 
 # --- JSON payloads (SPEC §5) ---------------------------------------------------------------------

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from carrier_sandbox import native_adapter as sb
 from shipments.carriers import http
-from shipments.carriers import sandbox_adapter as sb
 from shipments.carriers.base import (
     CarrierRejected,
     CarrierUnavailable,
@@ -16,9 +16,8 @@ from shipments.carriers.base import (
     TrackingNumberNotFound,
     TrackingResult,
 )
-from shipments.models import ShipmentStatus as S
-
-from .support import at
+from shipments.carriers.statuses import Status as S
+from shipments.tests.carriers.support import at
 
 
 def item(number: str, status: str = "in_transit", **extra: Any) -> dict[str, Any]:
@@ -77,7 +76,7 @@ PAYLOAD = {
 
 
 def test_parse_to_the_exact_result(caplog):
-    caplog.set_level(logging.WARNING, logger="shipments.carriers.sandbox_adapter")
+    caplog.set_level(logging.WARNING, logger="carrier_sandbox.native_adapter")
 
     outcome = sb.parse_track_response(
         PAYLOAD, requested=["SBX000000000001", "SBX000000000404", "SBX000000000999"]

@@ -11,12 +11,11 @@ from collections import Counter
 import pytest
 import requests
 
+from carrier_sandbox import history
+from carrier_sandbox.formats.aftership import tracking_ids
+from carrier_sandbox.management.commands.carrier_sandbox import parse_epoch, stored_epoch
 from shipments.carriers.numbers import example_number
-from shipments.management.commands.carrier_sandbox import parse_epoch, stored_epoch
-from shipments.sandbox import history
-from shipments.sandbox.formats.aftership import tracking_ids
-
-from .sandbox_fixtures import SandboxProcess
+from shipments.tests.sandbox_fixtures import SandboxProcess
 
 EPOCH = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
 STATUSES = set(history.STATUSES)

@@ -16,7 +16,7 @@ import json as jsonlib
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -144,3 +144,20 @@ def replay() -> Iterator[ReplayServer]:
     server = ReplayServer()
     yield server
     server.close()
+
+
+@pytest.fixture
+def carrier_api(settings, replay: ReplayServer) -> Callable[..., ReplayServer]:
+    """`carrier_api(code, credentials)`: the carrier's API is the `replay` server from now on.
+
+    The carrier's credentials are set (when given) and our own rate limiter is off for it.
+    """
+
+    def point(code: str, credentials: dict[str, Any] | None = None) -> ReplayServer:
+        settings.CARRIER_API_BASE_URLS = {**settings.CARRIER_API_BASE_URLS, code: replay.url}
+        if credentials is not None:
+            settings.CARRIER_CREDENTIALS = {**settings.CARRIER_CREDENTIALS, code: credentials}
+        settings.CARRIER_RATE_LIMITS = {**settings.CARRIER_RATE_LIMITS, code: 0}
+        return replay
+
+    return point

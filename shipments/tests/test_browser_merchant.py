@@ -51,7 +51,7 @@ def shop(worker, sandbox):
             ("dhl", 1),
             ("ups", 5),
             ("fedex", 26),
-            ("sandbox", 50),
+            ("usps", 50),
             ("dhl", 24 * 3),
             ("ups", 24 * 6),
         ]

@@ -10,6 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from shipments import services, tasks
+from shipments.carriers import catalogue
 from shipments.models import (
     ResyncJob,
     ResyncRequest,
@@ -25,7 +26,7 @@ from .worker_fixtures import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-CARRIERS = ("dhl", "ups", "fedex", "usps", "17track", "aftership", "sandbox")
+CARRIERS = catalogue.CODES
 
 
 def _finished_job(job_id, timeout: float = 20) -> ResyncJob:
@@ -78,7 +79,7 @@ def test_single_resync_pulls_a_new_event_and_starts_the_shared_cooldown(worker, 
 
 
 def test_hundred_concurrent_single_resyncs_run_one_task(worker, sandbox):
-    shipment = make_shipment(make_store(), carrier="sandbox")
+    shipment = make_shipment(make_store(), carrier="fedex")
     verdicts: list = []
     lock = threading.Lock()
     barrier = threading.Barrier(100)
@@ -103,7 +104,7 @@ def test_hundred_concurrent_single_resyncs_run_one_task(worker, sandbox):
     assert job.state == "succeeded"
     time.sleep(0.5)  # nothing else arrives
     assert ResyncJob.objects.filter(shipment=shipment).count() == 1
-    assert sandbox.stats()["numbers_requested"].get("sandbox") == 1
+    assert sandbox.stats()["numbers_requested"].get("fedex") == 1
 
 
 def test_bulk_run_across_carriers_completes_with_exact_counts_and_replays_change_nothing(
@@ -147,7 +148,7 @@ def test_bulk_run_across_carriers_completes_with_exact_counts_and_replays_change
 def test_rate_limited_carriers_are_rescheduled_not_slept_on(worker, sandbox):
     store = make_store()
     slow = [make_shipment(store, carrier=c) for c in ("dhl", "ups")]
-    others = [make_shipment(store, carrier="sandbox") for _ in range(20)]
+    others = [make_shipment(store, carrier="fedex") for _ in range(20)]
     for shipment in slow:
         sandbox.fault(shipment.tracking_number, "rate_limit", retry_after="3", times=1)
     started = time.monotonic()
@@ -198,7 +199,7 @@ def test_a_failing_carrier_gives_bounded_retries_then_a_recorded_failure(worker,
 
 def test_a_stalled_run_is_resumed_by_the_reconciler(worker, sandbox, settings):
     store = make_store()
-    for carrier in ("dhl", "sandbox", "usps"):
+    for carrier in ("dhl", "fedex", "usps"):
         make_shipment(store, carrier=carrier)
     verdict = services.store_bulk_resync(store=store, window="today", source="merchant")
     run = _finished_run(verdict.run.pk)
@@ -206,7 +207,7 @@ def test_a_stalled_run_is_resumed_by_the_reconciler(worker, sandbox, settings):
 
     # A run whose chunk messages were lost (planned, never executed), idle for too long.
     other = make_store()
-    for carrier in ("dhl", "sandbox", "usps"):
+    for carrier in ("dhl", "fedex", "usps"):
         make_shipment(other, carrier=carrier)
     lost = SyncRun.objects.create(store=other, window="today", source="merchant", total=3)
     services.sync_run_dispatch(run_id=lost.pk)  # plans items; its chunks are never enqueued

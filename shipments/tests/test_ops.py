@@ -86,7 +86,7 @@ def test_resync_command_follows_the_run_to_the_end(worker, sandbox, capsys):
     from .fixtures import make_store
 
     store = make_store(slug="cli-store")
-    for carrier in ("dhl", "ups", "sandbox"):
+    for carrier in ("dhl", "ups", "fedex"):
         make_shipment(store, carrier=carrier)
     call_command("resync", store="cli-store", window="today", timeout=60)
     out = capsys.readouterr().out

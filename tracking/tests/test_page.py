@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from shipments import services
-from shipments.carriers.registry import get_adapter
+from shipments.carriers import catalogue
 from shipments.models import ResyncJob, ResyncRequest, Shipment, Store
 from shipments.tests.fixtures import make_shipment, make_store, make_user
 
@@ -68,7 +68,7 @@ def test_page_shows_branding_status_details_and_timeline(client, tracked):
     assert re.search(r'class="step step--current"\s+aria-current="step"', html)
     # Details: carrier, tracking number linked to the carrier's page, ETA, last updated.
     assert "DHL" in html
-    carrier_url = get_adapter("dhl").public_url(tracked.tracking_number)
+    carrier_url = catalogue.public_tracking_url("dhl", tracked.tracking_number)
     assert f'href="{carrier_url.replace("&", "&amp;")}"' in html
     assert "Estimated delivery" in html
     assert "7\xa0minutes ago" in html or "7 minutes ago" in html
@@ -270,8 +270,9 @@ def test_carrier_text_and_links_render_inert(client, tracked, monkeypatch):
         tracking_number='JD0"><script>1</script>',
     )
     Store.objects.filter(pk=tracked.store_id).update(logo_url="javascript:alert(4)")
-    adapter = get_adapter("dhl")
-    monkeypatch.setattr(adapter, "public_url", lambda number: "javascript:alert(5)")
+    monkeypatch.setattr(
+        catalogue, "public_tracking_url", lambda code, number: "javascript:alert(5)"
+    )
     response = client.get(_page(tracked))
     html = response.content.decode()
     assert "<script>" not in html
@@ -287,10 +288,11 @@ def test_carrier_text_and_links_render_inert(client, tracked, monkeypatch):
 
 
 def test_only_http_links_for_the_carrier_page(client, tracked, monkeypatch):
-    adapter = get_adapter("dhl")
-    monkeypatch.setattr(adapter, "public_url", lambda number: "data:text/html,hi")
+    monkeypatch.setattr(catalogue, "public_tracking_url", lambda code, number: "data:text/html,hi")
     assert client.get(_page(tracked), **JSON).json()["carrier_url"] is None
-    monkeypatch.setattr(adapter, "public_url", lambda number: f"http://carrier.test/t/{number}")
+    monkeypatch.setattr(
+        catalogue, "public_tracking_url", lambda code, number: f"http://carrier.test/t/{number}"
+    )
     assert client.get(_page(tracked), **JSON).json()["carrier_url"].startswith("http://carrier")
 
 

@@ -11,8 +11,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from shipments.sandbox.app import Sandbox
-from shipments.sandbox.server import make_server
+from carrier_sandbox.app import Sandbox
+from carrier_sandbox.server import make_server
 
 
 def parse_epoch(value: str) -> dt.datetime:
@@ -64,7 +64,7 @@ class Command(BaseCommand):
         else:
             epoch = stored_epoch(Path(settings.BASE_DIR) / "var" / "sandbox-epoch")
         if options["verbosity"] >= 3:
-            logging.getLogger("shipments.sandbox").setLevel(logging.DEBUG)
+            logging.getLogger("carrier_sandbox").setLevel(logging.DEBUG)
         app = Sandbox(epoch=epoch, latency_ms=options["latency_ms"])
         try:
             server = make_server(options["host"], options["port"], app)

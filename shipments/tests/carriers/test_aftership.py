@@ -19,7 +19,7 @@ from shipments.carriers.base import (
     TrackingNumberNotFound,
     TrackingResult,
 )
-from shipments.models import ShipmentStatus as S
+from shipments.carriers.statuses import Status as S
 
 from . import support
 from .support import at

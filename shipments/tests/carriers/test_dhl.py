@@ -17,7 +17,7 @@ from shipments.carriers.base import (
     TrackingNumberNotFound,
     TrackingResult,
 )
-from shipments.models import ShipmentStatus as S
+from shipments.carriers.statuses import Status as S
 
 from . import support
 

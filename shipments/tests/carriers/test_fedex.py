@@ -19,8 +19,8 @@ from shipments.carriers.base import (
     TrackingNumberNotFound,
     TrackingResult,
 )
+from shipments.carriers.statuses import Status as S
 from shipments.kv import get_redis
-from shipments.models import ShipmentStatus as S
 
 from . import support
 

@@ -20,7 +20,7 @@ from shipments.carriers.base import (
     TrackingNumberNotFound,
     TrackingResult,
 )
-from shipments.models import ShipmentStatus as S
+from shipments.carriers.statuses import Status as S
 
 UTC = dt.UTC
 log = logging.getLogger("shipments.tests.carriers.shared")

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from shipments.carriers import aftership, dhl, fedex, sandbox_adapter, seventeentrack, ups, usps
+from carrier_sandbox import native_adapter
+from shipments.carriers import aftership, catalogue, dhl, fedex, seventeentrack, ups, usps
 from shipments.carriers.base import (
     BatchOutcome,
     CarrierAdapter,
@@ -22,7 +23,7 @@ from shipments.carriers.base import (
     RateLimited,
 )
 from shipments.carriers.registry import get_adapter
-from shipments.models import ShipmentStatus as S
+from shipments.carriers.statuses import Status as S
 from shipments.tests.replay import ReplayServer
 
 from .support import TOKEN_PATHS, add_token, load_payload
@@ -143,7 +144,7 @@ CASES = [
     ),
     Case(
         "sandbox",
-        sandbox_adapter.SandboxAdapter,
+        native_adapter.SandboxAdapter,
         None,
         "GET",
         r"^/sandbox/v1/track$",
@@ -189,8 +190,10 @@ def oauth_api(oauth_case: Case, carrier_api) -> ReplayServer:
 def test_registry_builds_the_adapter(case: Case) -> None:
     adapter = get_adapter(case.code)
     assert isinstance(adapter, case.adapter)
-    assert (adapter.code, adapter.batch_size) == (case.code, case.batch_size)
-    assert adapter.public_url(case.number) == case.public_url
+    assert adapter.code == case.code
+    info = catalogue.get(case.code)
+    assert (info.batch_size if info else native_adapter.BATCH_SIZE) == case.batch_size
+    assert (catalogue.public_tracking_url(case.code, case.number) or "") == case.public_url
 
 
 def test_nothing_to_track(case: Case, api: ReplayServer) -> None:
