@@ -9,7 +9,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from shipments.kv import get_redis
+from shipments.redis_client import get_redis
 
 _TIMEOUT = 0.3  # seconds per probe; three probes stay well within 1 s
 

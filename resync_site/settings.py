@@ -181,11 +181,11 @@ SCHEDULED_SYNC_INTERVAL_SECONDS = env.int("SCHEDULED_SYNC_INTERVAL_SECONDS", def
 RECONCILE_INTERVAL_SECONDS = min(60, env.int("RECONCILE_INTERVAL_SECONDS", default=60))
 CELERY_BEAT_SCHEDULE = {
     "scheduled-sync": {
-        "task": "shipments.tasks.scheduled_sync",
+        "task": "shipments.tasks.shipments_sync_due",
         "schedule": float(SCHEDULED_SYNC_INTERVAL_SECONDS),
     },
     "reconcile-sync-runs": {
-        "task": "shipments.tasks.reconcile_sync_runs",
+        "task": "shipments.tasks.sync_runs_reconcile",
         "schedule": float(RECONCILE_INTERVAL_SECONDS),
     },
 }

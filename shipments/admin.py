@@ -8,7 +8,6 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .kv import StoreUnavailable
 from .models import (
     Membership,
     Order,
@@ -20,6 +19,7 @@ from .models import (
     SyncRunItem,
     TrackingEvent,
 )
+from .redis_client import RedisUnavailable
 
 
 class ReadOnlyAdminMixin:
@@ -55,7 +55,7 @@ class StoreAdmin(admin.ModelAdmin):
             cleared = sum(
                 services.store_clear_bulk_cooldown(store=s, user=request.user) for s in queryset
             )
-        except StoreUnavailable:
+        except RedisUnavailable:
             self.message_user(request, _("Redis is unavailable."), messages.ERROR)
             return
         self.message_user(
@@ -136,7 +136,7 @@ class ShipmentAdmin(admin.ModelAdmin):
                     force=True,
                 )
                 accepted += verdict.accepted
-        except StoreUnavailable:
+        except RedisUnavailable:
             self.message_user(
                 request,
                 _("Redis or the task broker is unavailable; %(n)d resync(s) queued.")
@@ -154,7 +154,7 @@ class ShipmentAdmin(admin.ModelAdmin):
             cleared = sum(
                 services.shipment_clear_cooldown(shipment=s, user=request.user) for s in queryset
             )
-        except StoreUnavailable:
+        except RedisUnavailable:
             self.message_user(request, _("Redis is unavailable."), messages.ERROR)
             return
         self.message_user(

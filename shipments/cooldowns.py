@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from redis.commands.core import Script
 
-from .kv import RedisError, StoreUnavailable, get_redis
+from .redis_client import RedisError, RedisUnavailable, get_redis
 
 # Set the key if absent; else report its remaining time (repairing a key without TTL).
 _ACQUIRE_ONE = """
@@ -94,7 +94,7 @@ def bulk_keys(store_id: int) -> tuple[str, str]:
 _scripts: dict[str, Script] = {}
 
 
-def _call(script: str, keys: list[str], args: list[object]) -> object:
+def _eval_script(script: str, keys: list[str], args: list[object]) -> object:
     """Run a script by its SHA (EVALSHA; redis-py loads it again after a Redis restart)."""
     client = get_redis()
     if script not in _scripts:
@@ -102,17 +102,20 @@ def _call(script: str, keys: list[str], args: list[object]) -> object:
     return _scripts[script](keys=keys, args=args, client=client)
 
 
-def _run(script: str, keys: list[str], args: list[object]) -> object:
+def _eval_or_unavailable(script: str, keys: list[str], args: list[object]) -> object:
+    """`_eval_script`, with Redis errors raised as `RedisUnavailable` (→ 503 at the edge)."""
     try:
-        return _call(script, keys, args)
+        return _eval_script(script, keys, args)
     except RedisError as exc:
-        raise StoreUnavailable(str(exc)) from exc
+        raise RedisUnavailable(str(exc)) from exc
 
 
 def acquire_shipment(store_id: int, shipment_id: int, *, value: str = "1") -> Gate:
     """One accepted single resync per shipment per cooldown, however many arrive at once."""
     ms = settings.SHIPMENT_RESYNC_COOLDOWN_SECONDS * 1000
-    remaining = int(_run(_ACQUIRE_ONE, [shipment_key(store_id, shipment_id)], [value, ms]))
+    remaining = int(
+        _eval_or_unavailable(_ACQUIRE_ONE, [shipment_key(store_id, shipment_id)], [value, ms])
+    )
     if remaining == 0:
         return Gate(True, _seconds(ms))
     return Gate(False, _seconds(remaining), REASON_COOLDOWN)
@@ -123,7 +126,7 @@ def acquire_bulk(store_id: int, *, run_id: int, force: bool = False) -> Gate:
     is already on; `force` (ops, command line) starts them regardless."""
     cooldown_ms = settings.STORE_BULK_RESYNC_COOLDOWN_SECONDS * 1000
     lock_ms = max(settings.SYNC_RUN_LOCK_SECONDS * 1000, cooldown_ms)
-    verdict, ms = _run(
+    verdict, ms = _eval_or_unavailable(
         _ACQUIRE_BULK,
         list(bulk_keys(store_id)),
         [str(run_id), cooldown_ms, lock_ms, "1" if force else "0"],
@@ -139,7 +142,7 @@ def restore_bulk(store_id: int, *, run_id: int, seconds: float) -> Gate:
     `seconds` (Redis lost it): set the cooldown again for that long, drop the run's in-progress
     lock, and return the refusal."""
     ms = max(1000, math.ceil(seconds * 1000))
-    _run(_RESTORE_BULK, list(bulk_keys(store_id)), [str(run_id), ms])
+    _eval_or_unavailable(_RESTORE_BULK, list(bulk_keys(store_id)), [str(run_id), ms])
     return Gate(False, _seconds(ms), REASON_COOLDOWN)
 
 
@@ -147,7 +150,7 @@ def release_bulk_run(store_id: int, run_id: int) -> None:
     """The run finished: lift the in-progress lock (the hour-long cooldown stays)."""
     # Without Redis the lock simply lapses at its TTL.
     with contextlib.suppress(RedisError):
-        _call(_RELEASE_IF_OWNER, [bulk_keys(store_id)[1]], [str(run_id)])
+        _eval_script(_RELEASE_IF_OWNER, [bulk_keys(store_id)[1]], [str(run_id)])
 
 
 def shipment_retry_after(store_id: int, shipment_id: int) -> int:
@@ -155,7 +158,7 @@ def shipment_retry_after(store_id: int, shipment_id: int) -> int:
     try:
         ms = get_redis().pttl(shipment_key(store_id, shipment_id))
     except RedisError as exc:
-        raise StoreUnavailable(str(exc)) from exc
+        raise RedisUnavailable(str(exc)) from exc
     return _seconds(ms) if ms > 0 else 0
 
 
@@ -168,7 +171,7 @@ def bulk_retry_after(store_id: int) -> int:
         pipe.pttl(running)
         cooldown_ms, running_ms = pipe.execute()
     except RedisError as exc:
-        raise StoreUnavailable(str(exc)) from exc
+        raise RedisUnavailable(str(exc)) from exc
     if cooldown_ms > 0:
         return _seconds(cooldown_ms)
     if running_ms > 0:
@@ -180,7 +183,7 @@ def clear_shipment(store_id: int, shipment_id: int) -> bool:
     try:
         return bool(get_redis().delete(shipment_key(store_id, shipment_id)))
     except RedisError as exc:
-        raise StoreUnavailable(str(exc)) from exc
+        raise RedisUnavailable(str(exc)) from exc
 
 
 def clear_bulk(store_id: int) -> bool:
@@ -188,4 +191,4 @@ def clear_bulk(store_id: int) -> bool:
     try:
         return bool(get_redis().delete(bulk_keys(store_id)[0]))
     except RedisError as exc:
-        raise StoreUnavailable(str(exc)) from exc
+        raise RedisUnavailable(str(exc)) from exc

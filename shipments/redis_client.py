@@ -11,7 +11,7 @@ from django.conf import settings
 RedisError = redis.RedisError
 
 
-class StoreUnavailable(Exception):
+class RedisUnavailable(Exception):
     """Redis (or the broker) does not answer: the edge turns this into 503 + Retry-After."""
 
     retry_after = 5

@@ -1,5 +1,5 @@
 """Answers shared by the merchant and public views: content negotiation and the contract's
-refusal/unavailable shapes (SPEC §5), so both places answer alike."""
+refusal/unavailable shapes (docs/contract.md §5), so both places answer alike."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
 
-from .kv import StoreUnavailable
+from .messages import UNAVAILABLE
 from .models import ResyncJob
+from .redis_client import RedisUnavailable
 from .services import ResyncVerdict
 
 
@@ -60,8 +60,8 @@ def refused(request: HttpRequest, verdict: ResyncVerdict, *, back: str) -> HttpR
 
 def unavailable(request: HttpRequest, *, back: str) -> HttpResponse:
     """503 + Retry-After when Redis or the broker does not answer."""
-    message = _("Resync is temporarily unavailable. Please try again in a few seconds.")
-    retry_after = StoreUnavailable.retry_after
+    message = str(UNAVAILABLE)
+    retry_after = RedisUnavailable.retry_after
     if wants_json(request):
         return json_error(message, 503, retry_after=retry_after)
     return _problem_page(request, message, 503, retry_after, back)
@@ -75,5 +75,5 @@ def bad_request(request: HttpRequest, message: str, *, back: str) -> HttpRespons
 
 
 def job_payload(job: ResyncJob) -> dict[str, Any]:
-    """`GET status_url` → `{"state", "message", "changed"}` (SPEC §5)."""
+    """`GET status_url` → `{"state", "message", "changed"}` (docs/contract.md §5)."""
     return {"state": job.state, "message": job.message, "changed": job.changed}

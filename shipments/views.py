@@ -25,8 +25,8 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from . import cooldowns, selectors, services
-from .kv import StoreUnavailable
 from .models import RequestSource, Shipment, ShipmentStatus, SyncRunItem, SyncWindow
+from .redis_client import RedisUnavailable
 from .responses import bad_request, client_ip, job_payload, refused, unavailable, wants_json
 from .scoping import merchant_view, stores_for_user, switch_store
 from .windows import BadWindow, parse_window
@@ -55,7 +55,7 @@ def _seconds_or_zero(lookup: Callable[..., int], *args: int) -> int:
     resync itself will answer 503)."""
     try:
         return lookup(*args)
-    except StoreUnavailable:
+    except RedisUnavailable:
         return 0
 
 
@@ -229,7 +229,7 @@ def shipment_bulk_resync(request: HttpRequest) -> HttpResponse:
             user=request.user,
             ip_address=client_ip(request),
         )
-    except StoreUnavailable:
+    except RedisUnavailable:
         return unavailable(request, back=back)
     if not verdict.accepted:
         return refused(request, verdict, back=back)
@@ -335,7 +335,7 @@ def shipment_resync(request: HttpRequest, shipment_id: int) -> HttpResponse:
             user=request.user,
             ip_address=client_ip(request),
         )
-    except StoreUnavailable:
+    except RedisUnavailable:
         return unavailable(request, back=back)
     if not verdict.accepted:
         return refused(request, verdict, back=back)

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 
-from shipments.kv import RedisError
+from shipments.redis_client import RedisError
 
 
 class LimitsUnavailable(Exception):

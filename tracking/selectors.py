@@ -20,8 +20,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from shipments.cooldowns import shipment_retry_after
-from shipments.kv import StoreUnavailable
 from shipments.models import Order, ResyncJob, Shipment, ShipmentStatus, TrackingEvent
+from shipments.redis_client import RedisUnavailable
 
 from .safety import carrier_public_url, http_url, mask_email
 
@@ -255,7 +255,7 @@ def shipment_wait(shipment: Shipment) -> int:
     page still renders, and the resync itself will say it is unavailable)."""
     try:
         return shipment_retry_after(shipment.store_id, shipment.pk)
-    except StoreUnavailable:
+    except RedisUnavailable:
         return 0
 
 

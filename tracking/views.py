@@ -17,15 +17,11 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from shipments.kv import StoreUnavailable
+from shipments.messages import RESYNC_STARTED_NO_JS, humanize_wait
 from shipments.models import RequestSource, ResyncJob
+from shipments.redis_client import RedisUnavailable
 from shipments.responses import client_ip, job_payload, refused, unavailable, wants_json
-from shipments.services import (
-    ResyncVerdict,
-    humanize_wait,
-    shipment_resync,
-    shipment_resync_refuse_abuse,
-)
+from shipments.services import ResyncVerdict, shipment_resync, shipment_resync_refuse_abuse
 
 from . import limits
 from .forms import LookupForm
@@ -188,9 +184,7 @@ def _accepted(request: HttpRequest, token: str, verdict: ResyncVerdict) -> HttpR
             "retry_after": verdict.retry_after,
         }
         return JsonResponse(body, status=202)
-    messages.success(
-        request, _("Resync started. Reload this page in a few seconds to see the latest info.")
-    )
+    messages.success(request, str(RESYNC_STARTED_NO_JS))
     return _see_other(reverse("tracking:page", args=[token]))
 
 
@@ -220,7 +214,7 @@ def resync(request: HttpRequest, token: str) -> HttpResponse:
         return refused(request, verdict, back=back)
     try:
         verdict = shipment_resync(shipment=shipment, source=RequestSource.SHOPPER, ip_address=ip)
-    except StoreUnavailable:
+    except RedisUnavailable:
         return unavailable(request, back=back)
     if not verdict.accepted:
         return refused(request, verdict, back=back)

@@ -5,7 +5,7 @@ import time
 import pytest
 from django.test import override_settings
 
-from shipments.kv import _client
+from shipments.redis_client import _client
 
 pytestmark = pytest.mark.django_db
 

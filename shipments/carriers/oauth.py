@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 
-from shipments.kv import RedisError, get_redis
+from shipments.redis_client import RedisError, get_redis
 
 from . import http
 from .base import CarrierError, CarrierUnavailable, InvalidCredentials

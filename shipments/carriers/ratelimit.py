@@ -11,7 +11,7 @@ import contextlib
 
 from django.conf import settings
 
-from shipments.kv import RedisError, get_redis
+from shipments.redis_client import RedisError, get_redis
 
 from .base import Throttled
 

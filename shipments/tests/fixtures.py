@@ -12,8 +12,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from shipments.carriers.numbers import example_number
-from shipments.kv import get_redis
 from shipments.models import Membership, Order, Shipment, Store
+from shipments.redis_client import get_redis
 
 _seq = itertools.count(1)
 

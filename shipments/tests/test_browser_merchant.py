@@ -13,8 +13,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from shipments.messages import SUCCESS_MESSAGE
 from shipments.models import ResyncJob, RunState, Shipment, SyncRun
-from shipments.services import SUCCESS_MESSAGE, store_window_queryset
+from shipments.services import store_window_queryset
 
 from .browser_fixtures import screenshot
 from .fixtures import make_shipment, make_store, make_user

@@ -7,7 +7,7 @@ import pytest
 from django.test import override_settings
 
 from shipments import cooldowns
-from shipments.kv import StoreUnavailable, _client, get_redis
+from shipments.redis_client import RedisUnavailable, _client, get_redis
 
 
 def _hammer(n: int, func) -> list:
@@ -90,9 +90,9 @@ def test_redis_down_is_a_quick_clear_error():
     _client.cache_clear()
     with override_settings(REDIS_URL="redis://127.0.0.1:1/0"):
         started = time.monotonic()
-        with pytest.raises(StoreUnavailable):
+        with pytest.raises(RedisUnavailable):
             cooldowns.acquire_shipment(1, 1)
-        with pytest.raises(StoreUnavailable):
+        with pytest.raises(RedisUnavailable):
             cooldowns.acquire_bulk(1, run_id=1)
         assert time.monotonic() - started < 1.0
     _client.cache_clear()

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from shipments import services, tasks
+from shipments import messages, services, tasks
 from shipments.carriers import catalogue
 from shipments.models import (
     ResyncJob,
@@ -52,7 +52,7 @@ def test_single_resync_pulls_a_new_event_and_starts_the_shared_cooldown(worker, 
     verdict = services.shipment_resync(shipment=shipment, source="merchant")
     job = _finished_job(verdict.job.pk)
     assert job.state == "succeeded", job.message
-    assert job.message == str(services.SUCCESS_MESSAGE)
+    assert job.message == str(messages.SUCCESS_MESSAGE)
     before = TrackingEvent.objects.filter(shipment=shipment).count()
     assert before >= 1
 
@@ -213,6 +213,6 @@ def test_a_stalled_run_is_resumed_by_the_reconciler(worker, sandbox, settings):
     services.sync_run_dispatch(run_id=lost.pk)  # plans items; its chunks are never enqueued
     long_ago = timezone.now() - timezone.timedelta(seconds=settings.SYNC_RUN_STALL_SECONDS + 5)
     SyncRun.objects.filter(pk=lost.pk).update(progressed_at=long_ago)
-    tasks.reconcile_sync_runs.delay()
+    tasks.sync_runs_reconcile.delay()
     resumed = _finished_run(lost.pk)
     assert (resumed.state, resumed.done, resumed.changed) == ("completed", 3, 3)

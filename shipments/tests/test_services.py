@@ -8,9 +8,8 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from shipments import services
+from shipments import messages, services
 from shipments.carriers.base import TrackingEventData, TrackingResult
-from shipments.kv import get_redis
 from shipments.models import (
     ResyncJob,
     ResyncRequest,
@@ -21,6 +20,8 @@ from shipments.models import (
     SyncRunItem,
     TrackingEvent,
 )
+from shipments.redis_client import get_redis
+from shipments.services import runs
 
 from .fixtures import make_shipment, make_store
 
@@ -216,7 +217,7 @@ def test_run_counts_are_exact_when_a_chunk_is_recorded_twice(
     ids = [s.pk for s in shipments]
     for _ in range(2):  # a redelivered chunk
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-            services._record_run_outcomes(
+            runs._record_run_outcomes(
                 verdict.run.pk,
                 changed=ids[:2],
                 unchanged=ids[2:3],
@@ -295,6 +296,6 @@ def test_stalled_runs_are_claimed_once(store, settings):
 
 
 def test_humanized_waits():
-    assert services.humanize_wait(252) == "4 min 12 s"
-    assert services.humanize_wait(9) == "9 s"
-    assert services.humanize_wait(3600) == "1 h 0 min"
+    assert messages.humanize_wait(252) == "4 min 12 s"
+    assert messages.humanize_wait(9) == "9 s"
+    assert messages.humanize_wait(3600) == "1 h 0 min"

@@ -13,9 +13,8 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from shipments import cooldowns, selectors, services, tasks
+from shipments import cooldowns, selectors, services
 from shipments.carriers import catalogue
-from shipments.kv import _client
 from shipments.models import (
     Membership,
     ResyncJob,
@@ -25,6 +24,8 @@ from shipments.models import (
     SyncRunItem,
     TrackingEvent,
 )
+from shipments.redis_client import _client
+from shipments.services import enqueue
 from shipments.views import clock
 
 from .fixtures import make_shipment, make_store, make_user
@@ -44,12 +45,11 @@ def published(monkeypatch) -> list[tuple[str, tuple, str]]:
     """Tasks the views enqueue, recorded instead of published: a worker started for another
     module of the session must neither race these assertions nor act on rolled-back rows."""
     sent: list[tuple[str, tuple, str]] = []
-    for task in (tasks.resync_shipment, tasks.dispatch_sync_run):
 
-        def record(args=(), queue=None, _name=task.name, **options):
-            sent.append((_name, tuple(args), queue))
+    def record(name, *, args=(), queue, **options):
+        sent.append((name, tuple(args), queue))
 
-        monkeypatch.setattr(task, "apply_async", record)
+    monkeypatch.setattr(enqueue, "publish", record)
     return sent
 
 
@@ -394,7 +394,7 @@ def test_bulk_resync_accepted_json(
     assert data["status_url"] == f"/app/sync-runs/{run.pk}/"
     assert 3590 <= data["retry_after"] <= 3600
     assert (run.requested_by, run.source, run.window) == (merchant, "merchant", "7d")
-    assert published == [("shipments.tasks.dispatch_sync_run", (run.pk,), "bulk")]
+    assert published == [("shipments.tasks.sync_run_dispatch", (run.pk,), "bulk")]
     progress = merchant_client.get(data["status_url"], **JSON).json()
     assert {
         "id",
@@ -583,7 +583,7 @@ def test_single_resync_accepted_then_cooldown(
         "status_url": f"/app/shipments/{shipment.pk}/resync/{job.pk}/",
         "retry_after": 300,
     }
-    assert published == [("shipments.tasks.resync_shipment", (str(job.pk),), "interactive")]
+    assert published == [("shipments.tasks.resync_job_execute", (str(job.pk),), "interactive")]
     assert merchant_client.get(data["status_url"], **JSON).json() == {
         "state": "queued",
         "message": "",

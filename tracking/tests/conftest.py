@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from shipments import kv
-from shipments.kv import get_redis
+from shipments import redis_client
 from shipments.models import Order, Shipment, Store, TrackingEvent
+from shipments.redis_client import get_redis
 from shipments.tests.fixtures import make_shipment, make_store
 
 DOWN_URL = "redis://127.0.0.1:1/0"
@@ -29,7 +29,7 @@ def empty_queues() -> Iterator[None]:
 @pytest.fixture
 def redis_down(settings: Any) -> Iterator[None]:
     """Redis (cooldowns, rate-limit cache, broker) does not answer."""
-    kv._client.cache_clear()
+    redis_client._client.cache_clear()
     settings.REDIS_URL = DOWN_URL
     settings.CELERY_BROKER_URL = DOWN_URL
     settings.CACHES = {
@@ -40,7 +40,7 @@ def redis_down(settings: Any) -> Iterator[None]:
         }
     }
     yield
-    kv._client.cache_clear()
+    redis_client._client.cache_clear()
 
 
 def make_order_shipment(

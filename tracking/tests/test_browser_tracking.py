@@ -9,8 +9,9 @@ import re
 import pytest
 from django.utils import timezone
 
+from shipments.messages import SUCCESS_MESSAGE
 from shipments.models import ResyncJob, Shipment
-from shipments.services import SUCCESS_MESSAGE, shipment_resync
+from shipments.services import shipment_resync
 from shipments.tests.browser_fixtures import screenshot
 from shipments.tests.fixtures import make_store, make_user
 from shipments.tests.worker_fixtures import wait_for

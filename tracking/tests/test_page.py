@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from shipments import services
+from shipments import messages, services
 from shipments.carriers import catalogue
 from shipments.models import ResyncJob, ResyncRequest, Shipment, Store
 from shipments.tests.fixtures import make_shipment, make_store, make_user
@@ -339,16 +339,16 @@ def test_status_url_reports_the_success_sentence(client, tracked):
         shipment=tracked,
         source="shopper",
         state="succeeded",
-        message=str(services.SUCCESS_MESSAGE),
+        message=str(messages.SUCCESS_MESSAGE),
         changed=True,
     )
     url = reverse("tracking:resync_status", args=[tracked.public_token, job.pk])
     assert client.get(url, **JSON).json() == {
         "state": "succeeded",
-        "message": str(services.SUCCESS_MESSAGE),
+        "message": str(messages.SUCCESS_MESSAGE),
         "changed": True,
     }
-    assert str(services.SUCCESS_MESSAGE) in client.get(url).content.decode()
+    assert str(messages.SUCCESS_MESSAGE) in client.get(url).content.decode()
 
 
 def test_resync_without_javascript_is_post_redirect_get(

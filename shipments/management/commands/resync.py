@@ -5,8 +5,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from shipments import services
-from shipments.kv import StoreUnavailable
 from shipments.models import RunState, Store, SyncRun, SyncWindow
+from shipments.redis_client import RedisUnavailable
 from shipments.windows import BadWindow
 
 _FINISHED = {RunState.COMPLETED, RunState.COMPLETED_WITH_ERRORS, RunState.FAILED}
@@ -37,7 +37,7 @@ class Command(BaseCommand):
             )
         except BadWindow as exc:
             raise CommandError(str(exc)) from None
-        except StoreUnavailable:
+        except RedisUnavailable:
             raise CommandError(
                 "Redis or the task broker is unavailable; try again shortly."
             ) from None

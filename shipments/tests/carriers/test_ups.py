@@ -20,7 +20,7 @@ from shipments.carriers.base import (
     TrackingResult,
 )
 from shipments.carriers.statuses import Status as S
-from shipments.kv import get_redis
+from shipments.redis_client import get_redis
 
 from . import support
 

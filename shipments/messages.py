@@ -1,0 +1,64 @@
+"""What people read about resyncs: every user-facing sentence of the sync engine, in one place.
+
+Views, the public pages and the services take their sentences from here, so a wording (and its
+translation) is changed once.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .carriers.base import CarrierError
+from .cooldowns import REASON_IN_PROGRESS
+
+SUCCESS_MESSAGE = gettext_lazy(
+    "Shipment details are re-synced successfully! "
+    "The latest info is now updated on the tracking page as well."
+)
+RESYNC_STARTED = gettext_lazy("Resync started.")
+RESYNC_STARTED_NO_JS = gettext_lazy(
+    "Resync started. Reload this page in a few seconds to see the latest info."
+)
+ENQUEUE_FAILED = gettext_lazy("Resync is temporarily unavailable. Please try again shortly.")
+UNAVAILABLE = gettext_lazy("Resync is temporarily unavailable. Please try again in a few seconds.")
+
+ERROR_MESSAGES = {
+    "not_found": gettext_lazy("The carrier does not know this tracking number (yet)."),
+    "rejected": gettext_lazy("The carrier rejected this tracking number."),
+    "bad_credentials": gettext_lazy(
+        "The carrier refused our access credentials; our team has been alerted."
+    ),
+    "rate_limited": gettext_lazy("The carrier is busy right now; please try again in a while."),
+    "throttled": gettext_lazy("The carrier is busy right now; please try again in a while."),
+    "unavailable": gettext_lazy("The carrier could not be reached; please try again later."),
+    "unknown_carrier": gettext_lazy("This carrier is not supported."),
+}
+
+
+def humanize_wait(seconds: int) -> str:
+    """`252` → "4 min 12 s"; `3600` → "1 h 0 min"; `9` → "9 s"."""
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
+    if minutes:
+        return _("%(m)d min %(s)d s") % {"m": minutes, "s": secs}
+    return _("%(s)d s") % {"s": secs}
+
+
+def error_message(error: CarrierError | str) -> str:
+    """What a failed pull means, in the merchant's words (never the carrier's own text)."""
+    code = error if isinstance(error, str) else error.code
+    return str(ERROR_MESSAGES.get(code, ERROR_MESSAGES["unavailable"]))
+
+
+def refusal_message(reason: str, retry_after: int) -> str:
+    """Why a resync was refused and when it is possible again."""
+    wait = humanize_wait(retry_after)
+    if reason == REASON_IN_PROGRESS:
+        return _("A resync of this store is in progress. You can resync again in %(wait)s.") % {
+            "wait": wait
+        }
+    return _("You can resync again in %(wait)s.") % {"wait": wait}

@@ -1,0 +1,76 @@
+"""Services: the only way anything writes resyncs, runs, events and the audit.
+
+Views, admin actions, management commands and Celery tasks parse their input and call one of
+these. One module per sub-domain:
+
+- `single`: a single-shipment resync request (shared cooldown, audit, job);
+- `bulk`: a store's bulk resync request (window, hourly cooldown, run);
+- `runs`: planning a run into carrier chunks and pulling a chunk, counted exactly once;
+- `jobs`: the worker's half of a single resync;
+- `pulls`: asking a carrier and writing what it says;
+- `schedule`: expiry, scheduled pulls, and resuming what stalled;
+- `enqueue`: every task publication; `verdicts`: the answer to a request and its audit row.
+"""
+
+from .bulk import store_bulk_resync, store_clear_bulk_cooldown, store_window_queryset
+from .jobs import JOB_MAX_ATTEMPTS, resync_job_execute
+from .pulls import (
+    UnsupportedCarrier,
+    fetch,
+    next_sync_at,
+    retry_delay,
+    shipments_apply_results,
+    shipments_mark_failed,
+)
+from .runs import (
+    ChunkPlan,
+    chunk_by_carrier,
+    chunk_size,
+    sync_chunk,
+    sync_run_dispatch,
+    sync_run_fail,
+)
+from .schedule import (
+    SCHEDULE_LOCK_KEY,
+    resync_jobs_stalled,
+    shipments_expire_stale,
+    shipments_sync_due,
+    shipments_take_due,
+    sync_run_pending_chunks,
+    sync_runs_reconcile,
+    sync_runs_stalled,
+)
+from .single import shipment_clear_cooldown, shipment_resync, shipment_resync_refuse_abuse
+from .verdicts import ResyncVerdict
+
+__all__ = [
+    "JOB_MAX_ATTEMPTS",
+    "SCHEDULE_LOCK_KEY",
+    "ChunkPlan",
+    "ResyncVerdict",
+    "UnsupportedCarrier",
+    "chunk_by_carrier",
+    "chunk_size",
+    "fetch",
+    "next_sync_at",
+    "resync_job_execute",
+    "resync_jobs_stalled",
+    "retry_delay",
+    "shipment_clear_cooldown",
+    "shipment_resync",
+    "shipment_resync_refuse_abuse",
+    "shipments_apply_results",
+    "shipments_expire_stale",
+    "shipments_mark_failed",
+    "shipments_sync_due",
+    "shipments_take_due",
+    "store_bulk_resync",
+    "store_clear_bulk_cooldown",
+    "store_window_queryset",
+    "sync_chunk",
+    "sync_run_dispatch",
+    "sync_run_fail",
+    "sync_run_pending_chunks",
+    "sync_runs_reconcile",
+    "sync_runs_stalled",
+]

@@ -1,0 +1,76 @@
+"""Every task the product publishes goes through here.
+
+Tasks are sent by name, so no module needs to import `shipments.tasks` (which imports the
+services): the dependency goes one way, tasks → services → enqueue. Queues: `interactive` for
+a person waiting on a page, `bulk` for everything else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import current_app
+from kombu.exceptions import OperationalError
+
+from ..redis_client import RedisError, RedisUnavailable
+
+INTERACTIVE = "interactive"
+BULK = "bulk"
+
+RESYNC_JOB_EXECUTE = "shipments.tasks.resync_job_execute"
+SYNC_RUN_DISPATCH = "shipments.tasks.sync_run_dispatch"
+SYNC_CHUNK = "shipments.tasks.sync_chunk"
+SHIPMENTS_SYNC_DUE = "shipments.tasks.shipments_sync_due"
+SYNC_RUNS_RECONCILE = "shipments.tasks.sync_runs_reconcile"
+
+
+def publish(
+    name: str,
+    *,
+    args: tuple[Any, ...] = (),
+    kwargs: dict[str, Any] | None = None,
+    queue: str,
+    countdown: float | None = None,
+) -> None:
+    """Send one task; a broker that does not answer becomes `RedisUnavailable` (→ 503)."""
+    try:
+        current_app.send_task(name, args=args, kwargs=kwargs, queue=queue, countdown=countdown)
+    except (OperationalError, RedisError, OSError) as exc:
+        raise RedisUnavailable(f"broker unavailable: {exc}") from exc
+
+
+def resync_job(job_id: str, *, attempt: int = 0, countdown: float | None = None) -> None:
+    """Run (or retry) one single-shipment resync job."""
+    kwargs = {"attempt": attempt} if attempt else None
+    publish(
+        RESYNC_JOB_EXECUTE, args=(job_id,), kwargs=kwargs, queue=INTERACTIVE, countdown=countdown
+    )
+
+
+def run_dispatch(run_id: int) -> None:
+    """Plan a bulk run."""
+    publish(SYNC_RUN_DISPATCH, args=(run_id,), queue=BULK)
+
+
+def chunk(
+    run_id: int | None,
+    carrier: str,
+    shipment_ids: list[int],
+    *,
+    attempt: int = 0,
+    countdown: float | None = None,
+) -> None:
+    """Pull one carrier batch (of a run, or of the schedule when `run_id` is None)."""
+    kwargs = {"attempt": attempt} if attempt else None
+    publish(
+        SYNC_CHUNK,
+        args=(run_id, carrier, shipment_ids),
+        kwargs=kwargs,
+        queue=BULK,
+        countdown=countdown,
+    )
+
+
+def chunks(run_id: int | None, planned: list[tuple[str, list[int]]]) -> None:
+    for carrier, shipment_ids in planned:
+        chunk(run_id, carrier, shipment_ids)

@@ -1,0 +1,114 @@
+"""Single-shipment resync: one shared 5-minute cooldown for every place that asks."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from resync_site.logging import log_context
+
+from .. import cooldowns
+from ..messages import ENQUEUE_FAILED
+from ..models import RequestSource, ResyncJob, ResyncRequest, Shipment
+from ..redis_client import RedisUnavailable
+from . import enqueue
+from .verdicts import ResyncVerdict, audit_request
+
+logger = logging.getLogger(__name__)
+
+
+def shipment_resync(
+    *,
+    shipment: Shipment,
+    source: str,
+    user: Any = None,
+    ip_address: str | None = None,
+    force: bool = False,
+) -> ResyncVerdict:
+    """Request a resync of one shipment: one shared 5-minute cooldown for every place that asks.
+
+    Raises `RedisUnavailable` when Redis or the broker does not answer (nothing is queued then).
+    `force` (ops) skips the cooldown check but still starts it.
+    """
+
+    user = user if getattr(user, "is_authenticated", False) else None
+    audit = {
+        "store_id": shipment.store_id,
+        "kind": ResyncRequest.Kind.SINGLE,
+        "source": source,
+        "user": user,
+        "ip_address": ip_address,
+        "shipment": shipment,
+        "forced": force,
+    }
+    with log_context(store=shipment.store_id, shipment=shipment.pk):
+        try:
+            if force:
+                cooldowns.clear_shipment(shipment.store_id, shipment.pk)
+            gate = cooldowns.acquire_shipment(shipment.store_id, shipment.pk)
+        except RedisUnavailable:
+            audit_request(
+                **audit, accepted=False, refused_reason=ResyncRequest.RefusedReason.UNAVAILABLE
+            )
+            logger.warning("single resync refused: Redis unavailable")
+            raise
+        if not gate.accepted:
+            audit_request(
+                **audit, accepted=False, refused_reason=gate.reason, retry_after=gate.retry_after
+            )
+            return ResyncVerdict(False, gate.retry_after, gate.reason)
+        with transaction.atomic():
+            job = ResyncJob.objects.create(shipment=shipment, source=source)
+            audit_request(**audit, accepted=True, retry_after=gate.retry_after, job=job)
+            transaction.on_commit(lambda: _enqueue_or_release(job, shipment), robust=False)
+        logger.info("single resync accepted (job %s, source %s)", job.pk, source)
+        return ResyncVerdict(True, gate.retry_after, job=job)
+
+
+def shipment_resync_refuse_abuse(
+    *, shipment: Shipment, source: str, ip_address: str | None, retry_after: int
+) -> ResyncVerdict:
+    """Record a resync refused by an abuse limit (e.g. too many from one IP) in the audit."""
+    audit_request(
+        store_id=shipment.store_id,
+        kind=ResyncRequest.Kind.SINGLE,
+        source=source,
+        ip_address=ip_address,
+        shipment=shipment,
+        accepted=False,
+        refused_reason=ResyncRequest.RefusedReason.RATE_LIMITED,
+        retry_after=retry_after,
+    )
+    return ResyncVerdict(False, retry_after, ResyncRequest.RefusedReason.RATE_LIMITED)
+
+
+def _enqueue_or_release(job: ResyncJob, shipment: Shipment) -> None:
+    try:
+        enqueue.resync_job(str(job.pk))
+    except RedisUnavailable:
+        ResyncJob.objects.filter(pk=job.pk).update(
+            state=ResyncJob.State.FAILED,
+            message=str(ENQUEUE_FAILED),
+            finished_at=timezone.now(),
+        )
+        with contextlib.suppress(RedisUnavailable):
+            cooldowns.clear_shipment(shipment.store_id, shipment.pk)
+        raise
+
+
+def shipment_clear_cooldown(*, shipment: Shipment, user: Any = None) -> bool:
+    """Ops: let this shipment be resynced again now (audited)."""
+    cleared = cooldowns.clear_shipment(shipment.store_id, shipment.pk)
+    audit_request(
+        store_id=shipment.store_id,
+        kind=ResyncRequest.Kind.CLEAR_COOLDOWN,
+        source=RequestSource.OPS,
+        user=user,
+        shipment=shipment,
+        accepted=True,
+    )
+    return cleared
