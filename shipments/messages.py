@@ -48,6 +48,12 @@ def humanize_wait(seconds: int) -> str:
     return _("%(s)d s") % {"s": secs}
 
 
+def clock(seconds: int) -> str:
+    """A countdown as the Resync button shows it: `252` → "4:12", `3600` → "60:00"."""
+    minutes, secs = divmod(max(0, int(seconds)), 60)
+    return f"{minutes}:{secs:02d}"
+
+
 def error_message(error: CarrierError | str) -> str:
     """What a failed pull means, in the merchant's words (never the carrier's own text)."""
     code = error if isinstance(error, str) else error.code

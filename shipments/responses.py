@@ -10,7 +10,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from .messages import UNAVAILABLE
-from .models import ResyncJob
 from .redis_client import RedisUnavailable
 from .services import ResyncVerdict
 
@@ -72,8 +71,3 @@ def bad_request(request: HttpRequest, message: str, *, back: str) -> HttpRespons
         return json_error(message, 400)
     messages.error(request, message)
     return redirect(back)
-
-
-def job_payload(job: ResyncJob) -> dict[str, Any]:
-    """`GET status_url` → `{"state", "message", "changed"}` (docs/contract.md §5)."""
-    return {"state": job.state, "message": job.message, "changed": job.changed}

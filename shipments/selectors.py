@@ -1,7 +1,8 @@
-"""Selectors: the merchant app's read queries and the JSON shapes of SPEC §5.
+"""Selectors: the merchant app's read queries.
 
 Every function takes the store it reads for, so nothing here can leak another store's rows.
-Writes live in `services.py`.
+Selectors only read and answer None for "not found" (the views answer 404); writes live in
+`services`, shaping for JSON and templates in `presenters`.
 """
 
 from __future__ import annotations
@@ -9,18 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlsplit
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
-from django.urls import reverse
 
-from .carriers import catalogue
 from .models import (
-    Carrier,
     ResyncJob,
     Shipment,
-    ShipmentStatus,
     Store,
     SyncRun,
     SyncRunItem,
@@ -130,96 +125,3 @@ def resync_job_for_store(*, store: Store, shipment_id: int, job_id: uuid.UUID) -
 
 def resync_job_latest(*, shipment: Shipment) -> ResyncJob | None:
     return shipment.resync_jobs.order_by("-created_at").first()
-
-
-def carrier_public_url(shipment: Shipment) -> str:
-    """The carrier's own tracking page for this shipment, or "" (only http(s) links)."""
-    url = catalogue.public_tracking_url(shipment.carrier, shipment.tracking_number) or ""
-    return url if urlsplit(url).scheme in ("http", "https") else ""
-
-
-# --- JSON payloads (SPEC §5) ---------------------------------------------------------------------
-
-
-def iso(value: dt.datetime | None) -> str | None:
-    """ISO 8601 with an explicit offset (never a bare "Z", never naive)."""
-    return value.isoformat() if value is not None else None
-
-
-def shipment_payload(shipment: Shipment, *, tracking_url: str) -> dict[str, Any]:
-    """One row of the Shipment tab (`tracking_url` is absolute: the caller knows the host)."""
-    return {
-        "id": shipment.pk,
-        "order_number": shipment.order.order_number,
-        "carrier": shipment.carrier,
-        "tracking_number": shipment.tracking_number,
-        "status": shipment.status,
-        "shipped_at": iso(shipment.shipped_at),
-        "last_synced_at": iso(shipment.last_synced_at),
-        "tracking_url": tracking_url,
-    }
-
-
-def shipment_detail_payload(
-    shipment: Shipment,
-    *,
-    events: list[TrackingEvent],
-    tracking_url: str,
-    retry_after: int,
-) -> dict[str, Any]:
-    return {
-        **shipment_payload(shipment, tracking_url=tracking_url),
-        "status_label": str(ShipmentStatus(shipment.status).label),
-        "customer_email": shipment.order.customer_email,
-        "estimated_delivery": iso(shipment.estimated_delivery),
-        "origin": shipment.origin,
-        "destination": shipment.destination,
-        "carrier_url": carrier_public_url(shipment),
-        "last_sync_outcome": shipment.last_sync_outcome,
-        "last_sync_error": shipment.last_sync_error,
-        "resync_url": reverse("shipments:resync", args=[shipment.pk]),
-        "events": [
-            {
-                "occurred_at": iso(event.occurred_at),
-                "status": event.status,
-                "description": event.description,
-                "location": event.location,
-            }
-            for event in events
-        ],
-        "retry_after": retry_after,
-    }
-
-
-def sync_run_payload(run: SyncRun) -> dict[str, Any]:
-    """A bulk run's progress (`GET /app/sync-runs/<id>/`, and `sync` in the Shipment tab)."""
-    user = run.requested_by
-    return {
-        "id": run.pk,
-        "state": run.state,
-        "state_label": str(run.get_state_display()),
-        "window": run.window,
-        "window_label": str(run.get_window_display()),
-        "total": run.total,
-        "done": run.done,
-        "changed": run.changed,
-        "unchanged": run.unchanged,
-        "failed": run.failed,
-        "percent": run.percent,
-        "active": run.is_active,
-        "source": run.source,
-        "requested_by": user.get_username() if user is not None else None,
-        "created_at": iso(run.created_at),
-        "started_at": iso(run.started_at),
-        "finished_at": iso(run.finished_at),
-        "status_url": reverse("shipments:sync_run", args=[run.pk]),
-        "failed_url": reverse("shipments:list") + f"?run={run.pk}&outcome=failed",
-    }
-
-
-def carrier_choices() -> list[tuple[str, str]]:
-    return [(c.value, str(c.label)) for c in Carrier]
-
-
-def status_choices() -> list[tuple[str, str]]:
-    return [(s.value, str(s.label)) for s in ShipmentStatus]

@@ -1,7 +1,7 @@
 """Merchant app views: parse the request, call one selector or service, render HTML or JSON.
 
-Every page answers HTML by default and JSON for `Accept: application/json` (SPEC §5). A page that
-the scripts refresh in place renders one fragment of itself when asked with the `X-Fragment`
+Every page answers HTML by default and JSON for `Accept: application/json`
+(docs/contract.md §5). A page that the scripts refresh in place renders one fragment of itself when asked with the `X-Fragment`
 header (`table`, `panel`, `details`), so there is one view per URL, not one per fragment.
 """
 
@@ -24,10 +24,12 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from . import cooldowns, selectors, services
+from . import cooldowns, presenters, selectors, services
+from .messages import clock
 from .models import RequestSource, Shipment, ShipmentStatus, SyncRunItem, SyncWindow
+from .presenters import job_payload
 from .redis_client import RedisUnavailable
-from .responses import bad_request, client_ip, job_payload, refused, unavailable, wants_json
+from .responses import bad_request, client_ip, refused, unavailable, wants_json
 from .scoping import merchant_view, stores_for_user, switch_store
 from .windows import BadWindow, parse_window
 
@@ -57,12 +59,6 @@ def _seconds_or_zero(lookup: Callable[..., int], *args: int) -> int:
         return lookup(*args)
     except RedisUnavailable:
         return 0
-
-
-def clock(seconds: int) -> str:
-    """`3552` → "59:12" (minutes may exceed 59: "60:00" for a full hour)."""
-    minutes, secs = divmod(max(0, int(seconds)), 60)
-    return f"{minutes}:{secs:02d}"
 
 
 def _resync_labels(retry_after: int) -> dict[str, str]:
@@ -102,7 +98,7 @@ def _parse_filters(query: Any) -> selectors.ShipmentFilters:
     run = query.get("run", "")
     return selectors.ShipmentFilters(
         status=status if status in ShipmentStatus.values else "",
-        carrier=carrier if carrier in dict(selectors.carrier_choices()) else "",
+        carrier=carrier if carrier in dict(presenters.carrier_choices()) else "",
         search=query.get("q", "").replace("\x00", "").strip()[:64],
         run_id=_small_int(run),
         outcome=outcome if outcome in SyncRunItem.Outcome.values else "",
@@ -158,12 +154,12 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
                 "page": page.number,
                 "num_pages": paginator.num_pages,
                 "results": [
-                    selectors.shipment_payload(
+                    presenters.shipment_payload(
                         s, tracking_url=request.build_absolute_uri(s.get_tracking_url())
                     )
                     for s in page.object_list
                 ],
-                "sync": selectors.sync_run_payload(run) if run is not None else None,
+                "sync": presenters.sync_run_payload(run) if run is not None else None,
                 "bulk_retry_after": retry_after,
             }
         )
@@ -187,8 +183,8 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
             else None
         ),
         "stores": list(stores_for_user(request.user)),
-        "status_choices": selectors.status_choices(),
-        "carrier_choices": selectors.carrier_choices(),
+        "status_choices": presenters.status_choices(),
+        "carrier_choices": presenters.carrier_choices(),
         "page_sizes": PAGE_SIZES,
         "page_size": _page_size(request.GET),
         "windows": windows,
@@ -266,7 +262,7 @@ def sync_run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         raise Http404(_("No such sync run."))
     if wants_json(request):
         retry_after = _seconds_or_zero(cooldowns.bulk_retry_after, request.store.pk)
-        return JsonResponse({**selectors.sync_run_payload(run), "retry_after": retry_after})
+        return JsonResponse({**presenters.sync_run_payload(run), "retry_after": retry_after})
     template = "shipments/_sync_panel.html" if _fragment(request) == "panel" else None
     return _render(request, template or "shipments/sync_run.html", {"run": run})
 
@@ -297,7 +293,7 @@ def shipment_detail(request: HttpRequest, shipment_id: int) -> HttpResponse:
 
     if wants_json(request):
         return JsonResponse(
-            selectors.shipment_detail_payload(
+            presenters.shipment_detail_payload(
                 shipment, events=events, tracking_url=tracking_url, retry_after=retry_after
             )
         )
@@ -305,7 +301,7 @@ def shipment_detail(request: HttpRequest, shipment_id: int) -> HttpResponse:
     context = {
         "shipment": shipment,
         "events": events,
-        "carrier_url": selectors.carrier_public_url(shipment),
+        "carrier_url": presenters.carrier_public_url(shipment),
     }
     if _fragment(request) == "details":
         return _render(request, "shipments/_details_body.html", context)

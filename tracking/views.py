@@ -1,45 +1,56 @@
 """Public tracking pages (shopper-facing): lookup, tracking page, shopper resync.
 
-Thin views: parse, call a selector or the resync service, answer HTML or JSON (SPEC §5).
+Thin views: parse, call a selector or the resync service, answer HTML or JSON
+(docs/contract.md §5).
 Every view is wrapped by `public_page` (security headers, our own 404).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from shipments.messages import RESYNC_STARTED_NO_JS, humanize_wait
-from shipments.models import RequestSource, ResyncJob
+from shipments.messages import RESYNC_STARTED_NO_JS, clock, humanize_wait
+from shipments.models import RequestSource
+from shipments.presenters import job_payload
 from shipments.redis_client import RedisUnavailable
-from shipments.responses import client_ip, job_payload, refused, unavailable, wants_json
+from shipments.responses import client_ip, refused, unavailable, wants_json
 from shipments.services import ResyncVerdict, shipment_resync, shipment_resync_refuse_abuse
 
 from . import limits
 from .forms import LookupForm
+from .presenters import tracking_context, tracking_payload
 from .safety import theme_css
 from .security import public_page
 from .selectors import (
     order_lookup,
     order_number_key,
+    resync_job_for_shipment,
     shipment_for_token,
     shipment_ref_for_token,
     shipment_with_siblings,
-    tracking_context,
-    tracking_payload,
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 TIMELINE_FRAGMENT = "timeline"
+NOT_FOUND = "no such tracking page"
+
+
+def _found(value: T | None) -> T:
+    """The selector's answer, or the public pages' 404 (one answer for anything not found)."""
+    if value is None:
+        raise Http404(NOT_FOUND)
+    return value
 
 
 def _see_other(url: str) -> HttpResponseRedirect:
@@ -52,12 +63,6 @@ def _fresh(response: HttpResponse, *vary: str) -> HttpResponse:
     add_never_cache_headers(response)
     patch_vary_headers(response, ["Accept", *vary])
     return response
-
-
-def clock(seconds: int) -> str:
-    """`252` → "4:12" (the countdown's own format)."""
-    minutes, secs = divmod(max(0, int(seconds)), 60)
-    return f"{minutes}:{secs:02d}"
 
 
 # --- Lookup ---------------------------------------------------------------------------------------
@@ -149,7 +154,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
 @require_safe
 def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
     """The page, its JSON subset, or (header `X-Fragment: timeline`) the live part alone."""
-    shipment, siblings = shipment_with_siblings(token)
+    shipment, siblings = _found(shipment_with_siblings(token))
     context = tracking_context(shipment, siblings)
     if wants_json(request):
         return _fresh(JsonResponse(tracking_payload(request, context)), "X-Fragment")
@@ -164,7 +169,7 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
 @require_safe
 def theme(request: HttpRequest, token: str) -> HttpResponse:
     """The store's accent colour as CSS custom properties (the CSP allows no inline style)."""
-    shipment = shipment_for_token(token)
+    shipment = _found(shipment_for_token(token))
     response = HttpResponse(theme_css(shipment.store.accent_color), content_type="text/css")
     response["Cache-Control"] = "private, max-age=300"
     return response
@@ -191,7 +196,7 @@ def _accepted(request: HttpRequest, token: str, verdict: ResyncVerdict) -> HttpR
 @public_page
 def unknown(request: HttpRequest) -> HttpResponse:
     """Any other URL under /track/: the public pages' own 404."""
-    raise Http404("no such tracking page")
+    raise Http404(NOT_FOUND)
 
 
 @public_page
@@ -199,7 +204,7 @@ def unknown(request: HttpRequest) -> HttpResponse:
 def resync(request: HttpRequest, token: str) -> HttpResponse:
     """`POST /track/<token>/resync/`: the details page's resync, same shared cooldown, same
     answers (202 / 429 + Retry-After / 503 + Retry-After), plus a per-IP limit."""
-    shipment = shipment_ref_for_token(token)
+    shipment = _found(shipment_ref_for_token(token))
     back = shipment.get_tracking_url()
     ip = client_ip(request)
     try:
@@ -225,8 +230,8 @@ def resync(request: HttpRequest, token: str) -> HttpResponse:
 @require_safe
 def resync_status(request: HttpRequest, token: str, job_id: str) -> HttpResponse:
     """`GET status_url` → `{"state", "message", "changed"}`; a job of another shipment is 404."""
-    shipment = shipment_ref_for_token(token)
-    job = get_object_or_404(ResyncJob, pk=job_id, shipment=shipment)
+    shipment = _found(shipment_ref_for_token(token))
+    job = _found(resync_job_for_shipment(shipment=shipment, job_id=job_id))
     if wants_json(request):
         return _fresh(JsonResponse(job_payload(job)))
     context = {"job": job, "shipment": shipment, "back_url": shipment.get_tracking_url()}

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from shipments import cooldowns, selectors, services
 from shipments.carriers import catalogue
+from shipments.messages import clock
 from shipments.models import (
     Membership,
     ResyncJob,
@@ -26,7 +27,6 @@ from shipments.models import (
 )
 from shipments.redis_client import _client
 from shipments.services import enqueue
-from shipments.views import clock
 
 from .fixtures import make_shipment, make_store, make_user
 

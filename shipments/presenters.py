@@ -1,0 +1,110 @@
+"""The merchant app's shapes: the JSON of docs/contract.md §5 and the choices the pages list.
+
+Views read with `selectors`, then shape here; nothing here queries beyond what it is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.urls import reverse
+
+from .carriers import catalogue
+from .models import Carrier, ResyncJob, Shipment, ShipmentStatus, SyncRun, TrackingEvent
+
+
+def carrier_public_url(shipment: Shipment) -> str:
+    """The carrier's own tracking page for this shipment, or "" (only http(s) links)."""
+    url = catalogue.public_tracking_url(shipment.carrier, shipment.tracking_number) or ""
+    return url if urlsplit(url).scheme in ("http", "https") else ""
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    """ISO 8601 with an explicit offset (never a bare "Z", never naive)."""
+    return value.isoformat() if value is not None else None
+
+
+def shipment_payload(shipment: Shipment, *, tracking_url: str) -> dict[str, Any]:
+    """One row of the Shipment tab (`tracking_url` is absolute: the caller knows the host)."""
+    return {
+        "id": shipment.pk,
+        "order_number": shipment.order.order_number,
+        "carrier": shipment.carrier,
+        "tracking_number": shipment.tracking_number,
+        "status": shipment.status,
+        "shipped_at": iso(shipment.shipped_at),
+        "last_synced_at": iso(shipment.last_synced_at),
+        "tracking_url": tracking_url,
+    }
+
+
+def shipment_detail_payload(
+    shipment: Shipment,
+    *,
+    events: list[TrackingEvent],
+    tracking_url: str,
+    retry_after: int,
+) -> dict[str, Any]:
+    return {
+        **shipment_payload(shipment, tracking_url=tracking_url),
+        "status_label": str(ShipmentStatus(shipment.status).label),
+        "customer_email": shipment.order.customer_email,
+        "estimated_delivery": iso(shipment.estimated_delivery),
+        "origin": shipment.origin,
+        "destination": shipment.destination,
+        "carrier_url": carrier_public_url(shipment),
+        "last_sync_outcome": shipment.last_sync_outcome,
+        "last_sync_error": shipment.last_sync_error,
+        "resync_url": reverse("shipments:resync", args=[shipment.pk]),
+        "events": [
+            {
+                "occurred_at": iso(event.occurred_at),
+                "status": event.status,
+                "description": event.description,
+                "location": event.location,
+            }
+            for event in events
+        ],
+        "retry_after": retry_after,
+    }
+
+
+def sync_run_payload(run: SyncRun) -> dict[str, Any]:
+    """A bulk run's progress (`GET /app/sync-runs/<id>/`, and `sync` in the Shipment tab)."""
+    user = run.requested_by
+    return {
+        "id": run.pk,
+        "state": run.state,
+        "state_label": str(run.get_state_display()),
+        "window": run.window,
+        "window_label": str(run.get_window_display()),
+        "total": run.total,
+        "done": run.done,
+        "changed": run.changed,
+        "unchanged": run.unchanged,
+        "failed": run.failed,
+        "percent": run.percent,
+        "active": run.is_active,
+        "source": run.source,
+        "requested_by": user.get_username() if user is not None else None,
+        "created_at": iso(run.created_at),
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
+        "status_url": reverse("shipments:sync_run", args=[run.pk]),
+        "failed_url": reverse("shipments:list") + f"?run={run.pk}&outcome=failed",
+    }
+
+
+def job_payload(job: ResyncJob) -> dict[str, Any]:
+    """`GET status_url` → `{"state", "message", "changed"}` (docs/contract.md §5)."""
+    return {"state": job.state, "message": job.message, "changed": job.changed}
+
+
+def carrier_choices() -> list[tuple[str, str]]:
+    return [(c.value, str(c.label)) for c in Carrier]
+
+
+def status_choices() -> list[tuple[str, str]]:
+    return [(s.value, str(s.label)) for s in ShipmentStatus]

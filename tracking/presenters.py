@@ -1,0 +1,251 @@
+"""What the public tracking page and its JSON show, shaped from what the selectors read.
+
+Shopper-safe by construction: no internal ids, no notes, the e-mail masked, only http(s) links.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import formats
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from shipments.models import Shipment, ShipmentStatus
+
+from .safety import carrier_public_url, http_url, mask_email
+from .selectors import latest_job, order_shipments, shipment_event_rows, shipment_wait
+
+
+# Labels of choices, per language. `get_FOO_display()` rebuilds a hashable copy of every choice
+# (a translation lookup each) on every call: the page would pay that some twenty times.
+@lru_cache(maxsize=64)
+def _labels(field: str, language: str | None) -> dict[str, str]:
+    return {value: str(label) for value, label in Shipment._meta.get_field(field).flatchoices}
+
+
+def status_label(status: str) -> str:
+    """`shipment.get_status_display()` (events share the same choices)."""
+    return _labels("status", get_language()).get(status, status)
+
+
+def carrier_label(carrier: str) -> str:
+    """`shipment.get_carrier_display()`."""
+    return _labels("carrier", get_language()).get(carrier, carrier)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    """One carrier scan as the page shows it; `iso`, `date` and `time` are `occurred_at` in
+    the store's time zone as `|date:'c'`, `|date:"DATE_FORMAT"` and `|date:"TIME_FORMAT"`
+    would render it (formatted once here: thirty template filters cost half the timeline)."""
+
+    occurred_at: dt.datetime
+    status: str
+    description: str
+    location: str
+    iso: str = ""
+    date: str = ""
+    time: str = ""
+
+    @property
+    def status_label(self) -> str:
+        return status_label(self.status)
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentTab:
+    """A shipment of the order, as the page's tabs (and the JSON's `shipments`) show it."""
+
+    pk: int
+    carrier: str
+    status: str
+    tracking_number: str
+    url: str
+    carrier_label: str
+    status_label: str
+
+    @classmethod
+    def of(cls, shipment: Shipment) -> ShipmentTab:
+        return cls(
+            pk=shipment.pk,
+            carrier=shipment.carrier,
+            status=shipment.status,
+            tracking_number=shipment.tracking_number,
+            url=shipment.get_tracking_url(),
+            carrier_label=carrier_label(shipment.carrier),
+            status_label=status_label(shipment.status),
+        )
+
+
+def shipment_events(shipment: Shipment, tz: dt.tzinfo | None = None) -> list[TimelineEvent]:
+    """The shipment's scans, newest first, their times formatted in `tz` (default: the store's
+    time zone) for the active language."""
+    tz = tz or shipment.store.tz
+    dates: dict[dt.date, str] = {}  # scans cluster on a few days: format each day once
+    events = []
+    for occurred_at, status, description, location in shipment_event_rows(shipment):
+        local = occurred_at.astimezone(tz)
+        day = local.date()
+        if day not in dates:
+            dates[day] = formats.date_format(local, "DATE_FORMAT")
+        events.append(
+            TimelineEvent(
+                occurred_at,
+                status,
+                description,
+                location,
+                iso=local.isoformat(),
+                date=dates[day],
+                time=formats.date_format(local, "TIME_FORMAT"),
+            )
+        )
+    return events
+
+
+STEPS = (
+    ("ordered", _("Ordered")),
+    ("shipped", _("Shipped")),
+    ("in_transit", _("In transit")),
+    ("out_for_delivery", _("Out for delivery")),
+    ("delivered", _("Delivered")),
+)
+
+
+_PROGRESS = {
+    ShipmentStatus.PENDING: 1,
+    ShipmentStatus.INFO_RECEIVED: 1,
+    ShipmentStatus.IN_TRANSIT: 2,
+    ShipmentStatus.OUT_FOR_DELIVERY: 3,
+    ShipmentStatus.FAILED_ATTEMPT: 3,
+    ShipmentStatus.AVAILABLE_FOR_PICKUP: 3,
+    ShipmentStatus.DELIVERED: 4,
+}
+
+
+# Statuses that are not a step of their own: shown on the step reached, distinctly.
+ALERTS = {
+    ShipmentStatus.EXCEPTION: _("There is a problem with this shipment. See the latest update."),
+    ShipmentStatus.FAILED_ATTEMPT: _(
+        "The carrier tried to deliver the parcel but could not. "
+        "They usually try again or leave instructions."
+    ),
+    ShipmentStatus.AVAILABLE_FOR_PICKUP: _("Your parcel is waiting for you at a pickup point."),
+    ShipmentStatus.EXPIRED: _("The carrier has not reported anything new for a long time."),
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    label: str
+    state: str  # "done" | "current" | "upcoming"
+    alert: str = ""  # the special status shown on the current step, if any
+
+
+def status_steps(shipment: Shipment, events: list[TimelineEvent]) -> list[Step]:
+    """Ordered → Shipped → In transit → Out for delivery → Delivered, with the current step
+    marked; exception / failed attempt / pickup / expired show on the step reached."""
+    status = shipment.status
+    if status in _PROGRESS:
+        reached = _PROGRESS[ShipmentStatus(status)]
+    else:
+        reached = max((_PROGRESS.get(e.status, 1) for e in events), default=1)
+    alert = status_label(status) if status in ALERTS else ""
+    steps = []
+    for index, (key, label) in enumerate(STEPS):
+        if index < reached:
+            steps.append(Step(key, str(label), "done"))
+        elif index == reached:
+            steps.append(Step(key, str(label), "current", alert))
+        else:
+            steps.append(Step(key, str(label), "upcoming"))
+    return steps
+
+
+def tracking_context(shipment: Shipment, siblings: list[Shipment] | None = None) -> dict[str, Any]:
+    """Everything the page (and its timeline fragment) shows: shopper-safe by construction.
+    `siblings`: the order's shipments when already loaded (`shipment_with_siblings`)."""
+    store = shipment.store
+    events = shipment_events(shipment, store.tz)
+    if siblings is None:
+        siblings = list(order_shipments(shipment))
+    tabs = [ShipmentTab.of(other) for other in siblings]
+    retry_after = shipment_wait(shipment)
+    label = status_label(shipment.status)
+    # The carrier's own wording, when it says more than the status and the latest event do.
+    carrier_note = shipment.carrier_status_text.strip()
+    repeats = {label.casefold()}
+    if events:
+        repeats.add(events[0].description.strip().casefold())
+    if carrier_note.casefold() in repeats:
+        carrier_note = ""
+    return {
+        "shipment": shipment,
+        "status_label": label,
+        "carrier_label": carrier_label(shipment.carrier),
+        "order": shipment.order,
+        "store": store,
+        "brand_name": store.brand_name,
+        "logo_url": http_url(store.logo_url),
+        "masked_email": mask_email(shipment.order.customer_email),
+        "carrier_url": carrier_public_url(shipment.carrier, shipment.tracking_number),
+        "carrier_note": carrier_note,
+        "events": events,
+        "steps": status_steps(shipment, events),
+        "alert": ALERTS.get(ShipmentStatus(shipment.status)) if shipment.status in ALERTS else "",
+        "siblings": tabs if len(tabs) > 1 else [],
+        "tabs": tabs,
+        "retry_after": retry_after,
+        "last_job": latest_job(shipment) if retry_after else None,
+        "time_zone": store.time_zone,
+    }
+
+
+def _iso(value: Any, tz: Any) -> str | None:
+    return value.astimezone(tz).isoformat() if value else None
+
+
+def tracking_payload(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
+    """The JSON subset of the page (docs/contract.md §5): no internal ids, no notes, e-mail
+    masked."""
+    shipment: Shipment = context["shipment"]
+    tz = context["store"].tz
+    tabs: list[ShipmentTab] = context["tabs"] or [ShipmentTab.of(shipment)]
+    return {
+        "store": {"name": context["brand_name"]},
+        "order_number": context["order"].order_number,
+        "customer_email": context["masked_email"],
+        "carrier": shipment.carrier,
+        "tracking_number": shipment.tracking_number,
+        "tracking_url": request.build_absolute_uri(shipment.get_tracking_url()),
+        "carrier_url": context["carrier_url"],
+        "status": shipment.status,
+        "sub_status": shipment.sub_status,
+        "estimated_delivery": _iso(shipment.estimated_delivery, tz),
+        "last_synced_at": _iso(shipment.last_synced_at, tz),
+        "retry_after": context["retry_after"],
+        "time_zone": context["time_zone"],
+        "events": [
+            {
+                "occurred_at": _iso(event.occurred_at, tz),
+                "status": event.status,
+                "description": event.description,
+                "location": event.location,
+            }
+            for event in context["events"]
+        ],
+        "shipments": [
+            {
+                "tracking_number": other.tracking_number,
+                "carrier": other.carrier,
+                "status": other.status,
+                "tracking_url": request.build_absolute_uri(other.url),
+            }
+            for other in tabs
+        ],
+    }
