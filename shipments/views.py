@@ -1,8 +1,9 @@
 """Merchant app views: parse the request, call one selector or service, render HTML or JSON.
 
 Every page answers HTML by default and JSON for `Accept: application/json`
-(docs/contract.md §5). A page that the scripts refresh in place renders one fragment of itself when asked with the `X-Fragment`
-header (`table`, `panel`, `details`), so there is one view per URL, not one per fragment.
+(docs/contract.md §5). A page that the scripts refresh in place renders one fragment of itself
+when asked with the `X-Fragment` header (`table`, `panel`, `details`), so there is one view per
+URL, not one per fragment.
 """
 
 from __future__ import annotations
