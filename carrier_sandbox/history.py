@@ -25,7 +25,7 @@ from shipments.carriers.numbers import detect_carrier, normalize_tracking_number
 
 from .geo import CITIES, COUNTRIES, GATEWAYS, HUBS, Place
 
-# Internal event kinds and the normalised status (SPEC §3) each one means.
+# Internal event kinds and the normalised status (docs/contract.md §3) each one means.
 KIND_STATUS: dict[str, str] = {
     "pending": "pending",
     "label": "info_received",

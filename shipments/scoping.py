@@ -45,11 +45,6 @@ def switch_store(request: HttpRequest, store_id: int) -> Store:
     return store
 
 
-def scoped(queryset: QuerySet, store: Store, field: str = "store") -> QuerySet:
-    """`queryset` limited to `store`; every merchant query goes through here or a selector."""
-    return queryset.filter(**{field: store})
-
-
 def merchant_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Login required, then `request.store` is the current store (404 for users without one)."""
 

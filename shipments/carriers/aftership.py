@@ -8,7 +8,7 @@ its own id, which we do not keep. Per number, `track()` therefore:
    and reads the tracking from the create answer (a concurrent create, meta 4003, means: get it
    again). A just-created tracking is `Pending` without checkpoints until AfterShip has fetched it.
 
-Envelopes differ by version (FORMATS.md §6): 2025-01 puts the tracking itself in `data`,
+Envelopes differ by version (docs/carriers.md §6): 2025-01 puts the tracking itself in `data`,
 2024-04 in `data.tracking`; lists are `data.trackings` in both. Field names differ too
 (`origin_country_region` vs `origin_country_iso3`, `latest_estimated_delivery` vs
 `expected_delivery`). `checkpoint_time` may be naive (the checkpoint's local time, zone unknown):

@@ -4,7 +4,7 @@ Parse half (pure, no I/O): `parse_track_response(payload, requested=[...])` turn
 into a `BatchOutcome`; `parse_shipment` does one element of `shipments[]`; `error_for_response`
 classifies a non-200 answer (a 404 problem+json means the number is unknown).
 
-What the published spec does not say but real answers do (FORMATS.md §1):
+What the published spec does not say but real answers do (docs/carriers.md §1):
 * `id` may be a JSON number; it is compared as text.
 * `details.references` may be an array or a single object (`parse_references` accepts both).
 * Event timestamps are often naive while `status.timestamp` carries `Z`; a naive value is read

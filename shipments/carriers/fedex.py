@@ -10,7 +10,7 @@ up in `STATUS_CODES`; when it is missing or unknown (logged), the coarser derive
 fails too → pending. The detailed code goes first because the derived one hides some states
 (a "ready for pickup" scan carries derived code "IT").
 
-What the published spec does not say but real answers do (FORMATS.md §3):
+What the published spec does not say but real answers do (docs/carriers.md §3):
 * An unknown number is HTTP 200 with a per-result `error` (TRACKING.TRACKINGNUMBER.NOTFOUND).
 * A number can have several `trackResults` (reused numbers): the most recent one is taken.
 * `dateAndTimes[].dateTime` comes with or without an offset; without one it is read as UTC.

@@ -2,8 +2,8 @@
 
 17TRACK only reports on numbers registered with it. `track()` therefore asks `gettrackinfo`
 first; numbers it rejects as not registered (-18019902) are sent to `register` and asked about
-again within the same call (FORMATS.md §5). Registration is asynchronous: a number registered a
-moment ago usually comes back with status NotFound (→ pending) and no events yet.
+again within the same call (docs/carriers.md §5). Registration is asynchronous: a number
+registered a moment ago usually comes back with status NotFound (→ pending) and no events yet.
 
 Parse half: `parse_track_response(payload, requested=...)` → `BatchOutcome`;
 `parse_track_info(item)` → `TrackingResult` for one `accepted[]` item. Times prefer `time_utc`,

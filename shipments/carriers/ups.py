@@ -8,7 +8,7 @@ Status: the 3-digit Status/Description code (`status.statusCode`, e.g. "021") is
 `STATUS_CODES`. An unknown code is logged and falls back to its activity type (`status.type`,
 `ACTIVITY_TYPES`: "I" → in transit, ...); an unknown type too → pending.
 
-What the published spec does not say but real answers do (FORMATS.md §2):
+What the published spec does not say but real answers do (docs/carriers.md §2):
 * An unknown number is HTTP 200 with warning `TW0001` and no `package` → not found.
 * An invalid number is HTTP 400 with error `TV1002` → rejected.
 * Activity type `P` (pickup) is not in the appendix but is sent → in transit.

@@ -1,10 +1,10 @@
 """USPS Tracking API v3: OAuth client credentials, one GET per tracking number.
 
 Parse half: `parse_tracking(payload, tracking_number=...)` turns the `expand=DETAIL` body into a
-`TrackingResult`. Real USPS answers deviate from the published spec (FORMATS.md §4): booleans come
-as the strings "true"/"false" (so none is ever read for its truthiness here), some keys differ in
-casing (`uniqueMailPieceID` vs `…Id`, `RRAMEnabled` vs `RRAMenabled`), `GMTOffset` may lack zero
-padding ("-7:00"), values may be null. Keys are therefore looked up case-insensitively, and
+`TrackingResult`. Real USPS answers deviate from the published spec (docs/carriers.md §4):
+booleans come as the strings "true"/"false" (so none is ever read for its truthiness here), some
+keys differ in casing (`uniqueMailPieceID` vs `…Id`, `RRAMEnabled` vs `RRAMenabled`), `GMTOffset`
+may lack zero padding ("-7:00"), values may be null. Keys are therefore looked up case-insensitively, and
 nothing here relies on the spec's enums (`mailClass`, `mailType`).
 
 Network half: `USPSAdapter.track()` takes one token (Redis-cached, shared by every process), then
@@ -47,7 +47,7 @@ TOKEN_SCOPE = "tracking"  # noqa: S105 - an OAuth scope name
 
 S = Status
 
-# USPS event codes (Publication 199, FORMATS.md §4) → normalised status. Exact codes only.
+# USPS event codes (Publication 199, docs/carriers.md §4) → normalised status. Exact codes only.
 EVENT_CODES: dict[str, Status] = {
     # Shipping label created / manifest / electronic data
     "GX": S.INFO_RECEIVED,

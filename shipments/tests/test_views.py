@@ -1,4 +1,4 @@
-"""Merchant views: scoping, sign-in, the JSON contract of SPEC §5, refusals, fragments, queries."""
+"""Merchant views: scoping, sign-in, the JSON contract (docs/contract.md §5), refusals, fragments, queries."""
 
 from __future__ import annotations
 
