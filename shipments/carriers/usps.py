@@ -4,8 +4,8 @@ Parse half: `parse_tracking(payload, tracking_number=...)` turns the `expand=DET
 `TrackingResult`. Real USPS answers deviate from the published spec (docs/carriers.md §4):
 booleans come as the strings "true"/"false" (so none is ever read for its truthiness here), some
 keys differ in casing (`uniqueMailPieceID` vs `…Id`, `RRAMEnabled` vs `RRAMenabled`), `GMTOffset`
-may lack zero padding ("-7:00"), values may be null. Keys are therefore looked up case-insensitively, and
-nothing here relies on the spec's enums (`mailClass`, `mailType`).
+may lack zero padding ("-7:00"), values may be null. Keys are therefore looked up
+case-insensitively, and nothing here relies on the spec's enums (`mailClass`, `mailType`).
 
 Network half: `USPSAdapter.track()` takes one token (Redis-cached, shared by every process), then
 fans the numbers out, one GET each. A 404 `ErrorMessage` means the number is unknown.
