@@ -3,6 +3,7 @@ refusal/unavailable shapes (docs/contract.md §5), so both places answer alike."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -71,3 +72,17 @@ def bad_request(request: HttpRequest, message: str, *, back: str) -> HttpRespons
         return json_error(message, 400)
     messages.error(request, message)
     return redirect(back)
+
+
+def resync_or_refusal(
+    request: HttpRequest, ask: Callable[[], ResyncVerdict], *, back: str
+) -> ResyncVerdict | HttpResponse:
+    """Ask for a resync: the accepted verdict, or the answer that refuses it (503 + Retry-After
+    when Redis or the broker is down, 429 + Retry-After when cooling down)."""
+    try:
+        verdict = ask()
+    except RedisUnavailable:
+        return unavailable(request, back=back)
+    if not verdict.accepted:
+        return refused(request, verdict, back=back)
+    return verdict

@@ -30,7 +30,7 @@ from .messages import clock
 from .models import RequestSource, Shipment, ShipmentStatus, SyncRunItem, SyncWindow
 from .presenters import job_payload
 from .redis_client import RedisUnavailable
-from .responses import bad_request, client_ip, refused, unavailable, wants_json
+from .responses import bad_request, client_ip, resync_or_refusal, wants_json
 from .scoping import merchant_view, stores_for_user, switch_store
 from .windows import BadWindow, parse_window
 
@@ -218,19 +218,19 @@ def shipment_bulk_resync(request: HttpRequest) -> HttpResponse:
             {"message": message, "back_url": back, "retry_after": 0},
             status=400,
         )
-    try:
-        verdict = services.store_bulk_resync(
+    verdict = resync_or_refusal(
+        request,
+        lambda: services.store_bulk_resync(
             store=store,
             window=window,
             source=RequestSource.MERCHANT,
             user=request.user,
             ip_address=client_ip(request),
-        )
-    except RedisUnavailable:
-        return unavailable(request, back=back)
-    if not verdict.accepted:
-        return refused(request, verdict, back=back)
-
+        ),
+        back=back,
+    )
+    if isinstance(verdict, HttpResponse):
+        return verdict
     run = verdict.run
     message = ngettext(
         "Resync of %(window)s started: %(count)d shipment.",
@@ -325,18 +325,18 @@ def shipment_resync(request: HttpRequest, shipment_id: int) -> HttpResponse:
     """`POST /app/shipments/<id>/resync/`: 202 with a job to poll, or 503 / 429."""
     shipment = _get_shipment(request, shipment_id)
     back = shipment.get_absolute_url()
-    try:
-        verdict = services.shipment_resync(
+    verdict = resync_or_refusal(
+        request,
+        lambda: services.shipment_resync(
             shipment=shipment,
             source=RequestSource.MERCHANT,
             user=request.user,
             ip_address=client_ip(request),
-        )
-    except RedisUnavailable:
-        return unavailable(request, back=back)
-    if not verdict.accepted:
-        return refused(request, verdict, back=back)
-
+        ),
+        back=back,
+    )
+    if isinstance(verdict, HttpResponse):
+        return verdict
     job = verdict.job
     if wants_json(request):
         return JsonResponse(

@@ -21,8 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from shipments.messages import RESYNC_STARTED_NO_JS, clock, humanize_wait
 from shipments.models import RequestSource
 from shipments.presenters import job_payload
-from shipments.redis_client import RedisUnavailable
-from shipments.responses import client_ip, refused, unavailable, wants_json
+from shipments.responses import client_ip, refused, resync_or_refusal, unavailable, wants_json
 from shipments.services import ResyncVerdict, shipment_resync, shipment_resync_refuse_abuse
 
 from . import limits
@@ -217,12 +216,13 @@ def resync(request: HttpRequest, token: str) -> HttpResponse:
             shipment=shipment, source=RequestSource.SHOPPER, ip_address=ip, retry_after=wait
         )
         return refused(request, verdict, back=back)
-    try:
-        verdict = shipment_resync(shipment=shipment, source=RequestSource.SHOPPER, ip_address=ip)
-    except RedisUnavailable:
-        return unavailable(request, back=back)
-    if not verdict.accepted:
-        return refused(request, verdict, back=back)
+    verdict = resync_or_refusal(
+        request,
+        lambda: shipment_resync(shipment=shipment, source=RequestSource.SHOPPER, ip_address=ip),
+        back=back,
+    )
+    if isinstance(verdict, HttpResponse):
+        return verdict
     return _accepted(request, token, verdict)
 
 

@@ -52,6 +52,7 @@ from .parsing import (
     parse_iso_datetime,
     place,
     text,
+    two_level_status,
 )
 from .statuses import Status
 
@@ -135,18 +136,16 @@ def map_status(tag: str, subtag: str = "") -> Status:
     An unknown subtag is logged and maps to its tag (the given one, else the part of the subtag
     before "_"); an unknown tag is logged and maps to pending.
     """
-    if subtag:
-        status = SUBTAGS.get(subtag)
-        if status is not None:
-            return status
-        tag = tag or subtag.split("_", 1)[0]
-        logger.warning("aftership: unknown subtag %r, using tag %r", subtag, tag)
-    if tag:
-        status = TAGS.get(tag)
-        if status is not None:
-            return status
-        logger.warning("aftership: unknown tag %r, using %s", tag, DEFAULT_STATUS.value)
-    return DEFAULT_STATUS
+    return two_level_status(
+        detail=subtag,
+        family=tag,
+        details=SUBTAGS,
+        families=TAGS,
+        default=DEFAULT_STATUS,
+        log=logger,
+        carrier=CARRIER,
+        what=("subtag", "tag"),
+    )
 
 
 def parse_datetime(value: Any, *, what: str = "time") -> dt.datetime | None:

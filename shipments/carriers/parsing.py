@@ -16,6 +16,7 @@ from typing import Any
 import requests
 
 from .base import TrackingEventData
+from .statuses import Status
 
 _OFFSET = re.compile(r"^([+-])?(\d{1,2})(?::?(\d{2}))?$")
 
@@ -116,3 +117,32 @@ def newest_first(
     if listed_oldest_first:
         ordered.reverse()
     return tuple(sorted(ordered, key=lambda e: e.occurred_at, reverse=True))
+
+
+def two_level_status(
+    *,
+    detail: str,
+    family: str,
+    details: Mapping[str, Status],
+    families: Mapping[str, Status],
+    default: Status,
+    log: logging.Logger,
+    carrier: str,
+    what: tuple[str, str],
+) -> Status:
+    """A status given as a detail code and its family (`Delivered_001` of `Delivered`): the
+    detail's entry, else the family's (the given one, else the part of the detail before "_"),
+    else `default`. Each code that is not in its table is logged (`what` names the two kinds in
+    the carrier's own words, e.g. ("subtag", "tag"))."""
+    if detail:
+        status = details.get(detail)
+        if status is not None:
+            return status
+        family = family or detail.split("_", 1)[0]
+        log.warning("%s: unknown %s %r, using %s %r", carrier, what[0], detail, what[1], family)
+    if family:
+        status = families.get(family)
+        if status is not None:
+            return status
+        log.warning("%s: unknown %s %r, using %s", carrier, what[1], family, default.value)
+    return default

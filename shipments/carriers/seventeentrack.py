@@ -32,7 +32,15 @@ from .base import (
     TrackingNumberNotFound,
     TrackingResult,
 )
-from .parsing import as_mapping, newest_first, number_key, parse_iso_datetime, place, text
+from .parsing import (
+    as_mapping,
+    newest_first,
+    number_key,
+    parse_iso_datetime,
+    place,
+    text,
+    two_level_status,
+)
 from .seventeentrack_codes import MAIN_STATUSES, STAGES, SUB_STATUSES
 from .statuses import Status
 
@@ -81,18 +89,16 @@ def map_status(main: str, sub: str = "") -> Status:
     the name before "_": sub-statuses are named `<MainStatus>_<Detail>`); an unknown main status
     is logged and maps to pending.
     """
-    if sub:
-        status = SUB_STATUSES.get(sub)
-        if status is not None:
-            return status
-        main = main or sub.split("_", 1)[0]
-        logger.warning("17track: unknown sub_status %r, using main status %r", sub, main)
-    if main:
-        status = MAIN_STATUSES.get(main)
-        if status is not None:
-            return status
-        logger.warning("17track: unknown status %r, using %s", main, DEFAULT_STATUS.value)
-    return DEFAULT_STATUS
+    return two_level_status(
+        detail=sub,
+        family=main,
+        details=SUB_STATUSES,
+        families=MAIN_STATUSES,
+        default=DEFAULT_STATUS,
+        log=logger,
+        carrier=CARRIER,
+        what=("sub_status", "status"),
+    )
 
 
 def _event_status(sub: str, stage: str) -> Status:
