@@ -25,6 +25,8 @@ class CarrierInfo:
     adapter: str  # "module:Class"
     tracking_url: str  # the carrier's own public tracking page, `{number}` inside
     credentials: tuple[str, ...] = ()  # credential names; the environment has PREFIX_NAME
+    # Courier codes of the `tracking-numbers` library whose formats this carrier tracks.
+    number_formats: tuple[str, ...] = ()
 
     @property
     def credential_env(self) -> dict[str, str]:
@@ -44,6 +46,7 @@ CARRIERS: tuple[CarrierInfo, ...] = (
         batch_size=1,
         express=True,
         adapter="shipments.carriers.dhl:DHLAdapter",
+        number_formats=("dhl",),
         tracking_url=(
             "https://www.dhl.com/global-en/home/tracking/tracking-parcel.html"
             "?submit=1&tracking-id={number}"
@@ -58,6 +61,7 @@ CARRIERS: tuple[CarrierInfo, ...] = (
         batch_size=1,
         express=True,
         adapter="shipments.carriers.ups:UPSAdapter",
+        number_formats=("ups",),
         tracking_url="https://www.ups.com/track?loc=en_US&tracknum={number}",
         credentials=_OAUTH,
     ),
@@ -69,6 +73,7 @@ CARRIERS: tuple[CarrierInfo, ...] = (
         batch_size=30,
         express=True,
         adapter="shipments.carriers.fedex:FedExAdapter",
+        number_formats=("fedex",),
         tracking_url="https://www.fedex.com/fedextrack/?trknbr={number}",
         credentials=_OAUTH,
     ),
@@ -80,6 +85,7 @@ CARRIERS: tuple[CarrierInfo, ...] = (
         batch_size=1,
         express=False,
         adapter="shipments.carriers.usps:USPSAdapter",
+        number_formats=("usps", "s10"),
         tracking_url="https://tools.usps.com/go/TrackConfirmAction?tLabels={number}",
         credentials=_OAUTH,
     ),
@@ -110,6 +116,9 @@ CARRIERS: tuple[CarrierInfo, ...] = (
 BY_CODE: dict[str, CarrierInfo] = {carrier.code: carrier for carrier in CARRIERS}
 CODES: tuple[str, ...] = tuple(BY_CODE)
 EXPRESS_CODES: frozenset[str] = frozenset(c.code for c in CARRIERS if c.express)
+# `tracking-numbers` courier code → our carrier code (UPU S10 numbers are international postal
+# items: USPS tracks their US leg).
+BY_NUMBER_FORMAT: dict[str, str] = {fmt: c.code for c in CARRIERS for fmt in c.number_formats}
 
 
 def get(code: str) -> CarrierInfo | None:

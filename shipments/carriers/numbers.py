@@ -11,9 +11,8 @@ import re
 
 from tracking_numbers import get_tracking_number
 
-# tracking-numbers courier code → our carrier code. UPU S10 numbers are international postal
-# items: USPS tracks the US leg of them.
-_COURIER_TO_CARRIER = {"ups": "ups", "fedex": "fedex", "usps": "usps", "dhl": "dhl", "s10": "usps"}
+from . import catalogue
+
 _DHL_PAKET = re.compile(r"^00340434\d{12}$")
 _CLEAN = re.compile(r"[\s-]+")
 
@@ -33,7 +32,7 @@ def detect_carrier(tracking_number: str) -> str | None:
     found = get_tracking_number(number)
     if found is None or not found.valid:
         return None
-    return _COURIER_TO_CARRIER.get(found.courier.code)
+    return catalogue.BY_NUMBER_FORMAT.get(found.courier.code)
 
 
 def _with_check_digit(prefix: str, suffix: str = "") -> str:
