@@ -27,7 +27,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from harness import Drill, DrillFailed, arguments, background, http_date, main, wait_until
+from _drill import Drill, DrillFailed, arguments, background, http_date, main, wait_until
 
 FULL_N, QUICK_N = 1200, 600
 HEALTHY = ("17track", "usps")

@@ -20,7 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from harness import Browser, Drill, DrillFailed, arguments, main, retry_after_of, wait_until
+from _drill import Browser, Drill, DrillFailed, arguments, main, retry_after_of, wait_until
 
 SHOPPERS, MERCHANTS = 100, 50
 QUICK_SHOPPERS, QUICK_MERCHANTS = 100, 20

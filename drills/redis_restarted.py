@@ -20,7 +20,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from harness import (
+from _drill import (
     Browser,
     Drill,
     DrillFailed,

@@ -16,7 +16,7 @@ import math
 import sys
 import time
 
-from harness import Drill, DrillFailed, arguments, group_members, main, wait_until
+from _drill import Drill, DrillFailed, arguments, group_members, main, wait_until
 
 FULL_N, QUICK_N = 3000, 600
 
