@@ -86,6 +86,7 @@ class Process:
         truncate_log: bool = False,
         describe: str = "",
         on_ready: Callable[[Process, float], None] | None = None,
+        stop_signal: int = signal.SIGTERM,
     ) -> None:
         self.name = name
         self.argv = argv
@@ -98,6 +99,7 @@ class Process:
         self.truncate_log = truncate_log
         self.describe = describe or name
         self.on_ready = on_ready
+        self.stop_signal = stop_signal
         self.proc: subprocess.Popen[bytes] | None = None
         self._temp: IO[bytes] | None = None if log else tempfile.TemporaryFile()  # noqa: SIM115
         self._log_start = 0
@@ -111,6 +113,12 @@ class Process:
         return self.proc is not None and self.proc.poll() is None
 
     alive = running
+
+    def __enter__(self) -> Process:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     # --- Start ------------------------------------------------------------------------------
 
@@ -203,7 +211,7 @@ class Process:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, sig)
 
-    def _reap(self, timeout: float) -> bool:
+    def wait(self, timeout: float) -> bool:
         assert self.proc is not None
         try:
             self.proc.wait(timeout=timeout)
@@ -215,17 +223,18 @@ class Process:
         """`kill -9` the whole process group (main process and every child)."""
         if self.proc is not None:
             self.signal_group(signal.SIGKILL)
-            self._reap(10)
+            self.wait(10)
 
     def stop(self, timeout: float | None = None) -> None:
-        """SIGTERM the group, SIGKILL it if the main process is still there after `timeout`
-        (default `stop_timeout`) seconds, then SIGKILL what is left of the group (children that
-        outlived their parent: a group id is not reused while it has members, so they are ours)."""
+        """`stop_signal` (SIGTERM) to the group, SIGKILL it if the main process is still there
+        after `timeout` (default `stop_timeout`) seconds, then SIGKILL what is left of the group
+        (children that outlived their parent: a group id is not reused while it has members, so
+        they are ours)."""
         if self.proc is None:
             return
         if self.proc.poll() is None:
-            self.signal_group(signal.SIGTERM)
-            if not self._reap(self.stop_timeout if timeout is None else timeout):
+            self.signal_group(self.stop_signal)
+            if not self.wait(self.stop_timeout if timeout is None else timeout):
                 self.kill()
         if group_members(self.proc.pid):
             self.signal_group(signal.SIGKILL)
