@@ -524,6 +524,19 @@ class Drill:
         browser.login(username)
         return browser
 
+    def start_bulk_run(self, merchant: Browser) -> int:
+        """The merchant clicks "resync" for the `7d` window: checked to be accepted (202)."""
+        response = merchant.post("/app/shipments/resync/", {"window": "7d"})
+        if not self.report.check(
+            "merchant bulk resync accepted (202)",
+            response.status_code == 202,
+            f"HTTP {response.status_code}",
+        ):
+            raise DrillFailed(response.text[:300])
+        run_id = response.json()["run"]
+        self.report.step(f"run {run_id} started: {response.json()['total']} shipments")
+        return run_id
+
     # --- Reading what happened ---------------------------------------------------------------
 
     def run_row(self, run_id: int):
@@ -547,6 +560,15 @@ class Drill:
             return run if run.state not in ACTIVE_RUN_STATES else None
 
         return wait_until(finished, timeout=timeout, what=f"{label} {run_id} to finish")
+
+    def wait_run_done(self, run_id: int, target: int, *, timeout: float, what: str):
+        """The run's row once `done` has reached `target` (polled every 50 ms)."""
+        return wait_until(
+            lambda: (r := self.run_row(run_id)).done >= target and r,
+            timeout=timeout,
+            what=what,
+            interval=0.05,
+        )
 
     def duplicate_events(self) -> list[tuple[Any, ...]]:
         from django.db import connection
