@@ -12,25 +12,25 @@ import fcntl
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PYTHON = ROOT / ".venv" / "bin" / "python"
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+import _common  # the harness on sys.path, py-spy
+
+from harness import env as harness_env
+from harness import services
+from harness.ports import free_port
+from harness.processes import ROOT, Process
+from harness.procfs import cpu_seconds, group_cpu_seconds
 
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", "5432", "postgres"
 DB_NAME = "resync_load"
 REDIS_DB_URL = "redis://127.0.0.1:6379/7"
-RESERVED_PORTS = {8000, 8100}
 LOCK_FILE = Path(tempfile.gettempdir()) / "resync-load-bench.lock"
 PROTECTED_DATABASES = {"test", "test_test", "postgres", "template0", "template1"}
 
@@ -42,29 +42,17 @@ def cores() -> int:
 def bench_env(**extra: str) -> dict[str, str]:
     """The environment of the server under test: production settings (DEBUG off) over plain
     HTTP on 127.0.0.1, our own database and Redis database, the bench views on."""
-    env = dict(os.environ)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "resync_site.settings",
-            "DEBUG": "0",
-            "SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "0",
-            "SESSION_COOKIE_SECURE": "0",
-            "CSRF_COOKIE_SECURE": "0",
-            "SECURE_HSTS_SECONDS": "0",
-            "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
-            "WHITENOISE_USE_FINDERS": "1",
-            "DATABASE_URL": f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{DB_NAME}",
-            "REDIS_URL": REDIS_DB_URL,
-            "CELERY_BROKER_URL": REDIS_DB_URL,
-            "BENCH_VIEWS": "1",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    env.update(extra)
-    return env
+    values = {
+        "DJANGO_SETTINGS_MODULE": "resync_site.settings",
+        "SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+        "DATABASE_URL": harness_env.postgres_url(DB_NAME, user=PG_USER, host=PG_HOST, port=PG_PORT),
+        "REDIS_URL": REDIS_DB_URL,
+        "CELERY_BROKER_URL": REDIS_DB_URL,
+        "BENCH_VIEWS": "1",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
+    return harness_env.child_env(harness_env.SITE_OVER_HTTP, values, extra)
 
 
 # --- PostgreSQL and Redis -------------------------------------------------------------------------
@@ -110,15 +98,12 @@ def clear_redis_state() -> int:
 
 
 def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run(
-        [str(PYTHON), "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
-    )
+    services.manage(env, *args)
 
 
 def setup_django(env: dict[str, str]) -> None:
     """Configure Django in this process with the server's settings (for seeding)."""
     os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -214,15 +199,6 @@ def wsgi_cpu_ms(
 # --- gunicorn -------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port not in RESERVED_PORTS:
-            return port
-
-
 @dataclass(frozen=True)
 class ServerConfig:
     workers: int
@@ -234,99 +210,15 @@ class ServerConfig:
         return f"gunicorn -k {self.worker_class} -w {self.workers}{threads}"
 
 
-class Gunicorn:
-    """`gunicorn resync_site.wsgi` in its own process group; `stop()` ends the whole group."""
-
-    def __init__(self, config: ServerConfig, env: dict[str, str], log: Path) -> None:
-        self.config = config
-        self.env = env
-        self.log = log
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self, ready_path: str = "/healthz", timeout: float = 30.0) -> Gunicorn:
-        cmd = [
-            str(GUNICORN),
-            "resync_site.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--workers",
-            str(self.config.workers),
-            "--worker-class",
-            self.config.worker_class,
-            "--backlog",
-            "2048",
-            "--log-level",
-            "warning",
-        ]
-        if self.config.worker_class == "gthread":
-            cmd += ["--threads", str(self.config.threads)]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                cmd, cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True
-            )
-        try:
-            self._wait_ready(ready_path, timeout)
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def _wait_ready(self, ready_path: str, timeout: float) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited ({self.process.returncode}); see {self.log}")
-            with (
-                contextlib.suppress(OSError),
-                urllib.request.urlopen(self.url + ready_path, timeout=2) as response,
-            ):
-                if response.status == 200:
-                    return
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn not ready after {timeout:.0f}s; see {self.log}")
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
-
-    def cpu_seconds(self) -> float:
-        """CPU time (user + system) used so far by gunicorn's master and workers."""
-        return 0.0 if self.process is None else group_cpu_seconds(self.process.pid)
-
-    def __enter__(self) -> Gunicorn:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def _proc_stat(pid: str) -> list[str] | None:
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return raw[raw.rindex(")") + 2 :].split()  # fields from the 3rd ("state") on
-
-
-def group_cpu_seconds(pgid: int) -> float:
-    """utime + stime of every live process of a process group (from /proc)."""
-    ticks = 0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (fields := _proc_stat(entry.name)) and int(fields[2]) == pgid:
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+def gunicorn_server(config: ServerConfig, env: dict[str, str], log: Path) -> Process:
+    """`gunicorn resync_site.wsgi` (the harness's) on a free port, in its own process group;
+    `.start()` waits for /healthz, `stop()` (or leaving a `with` block) ends the whole group."""
+    options = ["--worker-class", config.worker_class, "--backlog", "2048", "--log-level", "warning"]
+    if config.worker_class == "gthread":
+        options += ["--threads", str(config.threads)]
+    return services.gunicorn(
+        env, port=free_port(), workers=config.workers, options=options, log=log
+    )
 
 
 def postgres_cpu_by_pid() -> dict[str, float]:
@@ -341,13 +233,7 @@ def postgres_cpu_by_pid() -> dict[str, float]:
     )
     if result.returncode:  # e.g. no connection slot left: report 0 rather than fail the run
         return {}
-    pids = result.stdout.split()
-    tick = os.sysconf("SC_CLK_TCK")
-    return {
-        pid: (int(fields[11]) + int(fields[12])) / tick
-        for pid in pids
-        if (fields := _proc_stat(pid))
-    }
+    return {pid: cpu_seconds(pid) for pid in result.stdout.split() if Path(f"/proc/{pid}").exists()}
 
 
 class CpuMeter:
@@ -378,30 +264,19 @@ class PySpy:
 
     def __init__(self, pid: int, output: Path, rate: int = 250) -> None:
         self.output = output
-        binary = shutil.which("py-spy", path=str(ROOT / ".venv" / "bin")) or shutil.which("py-spy")
-        if not binary:
+        if not (
+            shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+        ):
             raise SystemExit("py-spy is not installed: .venv/bin/pip install py-spy")
-        self.cmd = [
-            binary, "record", "--pid", str(pid), "--subprocesses", "--rate", str(rate),
-            "--nonblocking", "--format", "raw", "--output", str(output),
-        ]  # fmt: skip
-        self.process: subprocess.Popen[bytes] | None = None
+        self.recorder = _common.py_spy_record(pid, output, rate=rate, subprocesses=True)
 
     def __enter__(self) -> PySpy:
-        self.process = subprocess.Popen(
-            self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-        )
+        self.recorder.spawn()
         time.sleep(1.0)  # attach to every worker before the load starts
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)  # py-spy writes its output on SIGINT
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        self.recorder.stop()  # SIGINT: py-spy writes its output
 
     def summary(self, top: int = 25) -> str:
         """Top functions by inclusive share of samples (project and Django frames)."""
@@ -579,7 +454,7 @@ def run_wrk(
     headers: dict[str, str] | None = None,
     paths_file: Path | None = None,
     timeout_s: int = 10,
-    server: Gunicorn | None = None,
+    server: Process | None = None,
     rate: float = 0.0,
 ) -> WrkResult:
     """One wrk run. `rate`: pace the connections to about this many requests/s in all (wrk's
@@ -602,7 +477,7 @@ def run_wrk(
         env = dict(os.environ, BENCH_WRK_METHOD=method)
         if rate > 0:
             env["BENCH_WRK_DELAY_MS"] = str(max(1, round(1000 * connections / rate)))
-        meter = CpuMeter(server.process.pid) if server and server.process else None
+        meter = CpuMeter(server.pid) if server and server.pid else None
         if meter:
             meter.start()
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
