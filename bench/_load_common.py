@@ -7,6 +7,7 @@ port, and wrk (Debian's package) driving it with a Lua script that reports p50/p
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import fcntl
 import os
@@ -53,6 +54,33 @@ def bench_env(**extra: str) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
     }
     return harness_env.child_env(harness_env.SITE_OVER_HTTP, values, extra)
+
+
+def argument_parser(description: str, subject: str, *, rounds: bool = False):
+    """The options both load benchmarks take; `subject` names what is measured ("the page")."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--shipments", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2 * cores() + 1)
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
+    parser.add_argument("--warmup", type=float, default=3)
+    if rounds:
+        parser.add_argument(
+            "--rounds", type=int, default=1, help="ceiling/page pairs (median kept)"
+        )
+    parser.add_argument(
+        "--paced", type=float, default=0.5, metavar="SHARE",
+        help=f"then {subject} at this share of its req/s (0: skip)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--py-spy", type=Path, metavar="DIR",
+        help=f"then profile {subject} with py-spy (raw stacks saved in DIR)",
+    )  # fmt: skip
+    parser.add_argument("--no-fail", action="store_true")
+    return parser
 
 
 # --- PostgreSQL and Redis -------------------------------------------------------------------------

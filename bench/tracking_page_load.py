@@ -125,30 +125,7 @@ def queries_per_request(paths: dict[str, str]) -> dict[str, int]:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--connections", type=int, default=50)
-    parser.add_argument("--wrk-threads", type=int, default=2)
-    parser.add_argument("--shipments", type=int, default=10_000)
-    parser.add_argument("--workers", type=int, default=2 * common.cores() + 1)
-    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
-    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
-    parser.add_argument("--warmup", type=float, default=3)
-    parser.add_argument("--rounds", type=int, default=1, help="ceiling/page pairs (median kept)")
-    parser.add_argument(
-        "--paced",
-        type=float,
-        default=0.5,
-        metavar="SHARE",
-        help="then the page at this share of its req/s (0: skip)",
-    )
-    parser.add_argument(
-        "--py-spy",
-        type=Path,
-        metavar="DIR",
-        help="then profile the page with py-spy (raw stacks saved in DIR)",
-    )
-    parser.add_argument("--no-fail", action="store_true")
+    parser = common.argument_parser(__doc__.splitlines()[0], "the page", rounds=True)
     return parser.parse_args()
 
 
