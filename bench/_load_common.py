@@ -470,6 +470,48 @@ def wrk_binary() -> str:
     return path
 
 
+def wrk_command(
+    url: str, script: Path, *, threads: int, connections: int, seconds: float, timeout_s: int,
+    headers: dict[str, str] | None, paths_file: Path | None, expected: int,
+) -> list[str]:  # fmt: skip
+    cmd = [
+        wrk_binary(),
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds:g}s",
+        f"--timeout={timeout_s}s",
+        "--latency",
+    ]
+    for name, value in (headers or {}).items():
+        cmd += ["-H", f"{name}: {value}"]
+    return cmd + ["-s", str(script), url, "--", str(expected), str(threads), str(paths_file or "")]
+
+
+def parse_wrk(label: str, command: str, out: str, meter: CpuMeter | None) -> WrkResult:
+    """The BENCH-RESULT line the Lua script printed."""
+    match = re.search(r"^BENCH-RESULT (.*)$", out, re.MULTILINE)
+    if not match:
+        raise RuntimeError(f"wrk printed no result:\n{out}")
+    v = {k: float(x) for k, x in (kv.split("=") for kv in match.group(1).split())}
+    return WrkResult(
+        label=label,
+        command=command,
+        requests=int(v["requests"]),
+        seconds=v["duration_us"] / 1e6,
+        ok=int(v["ok"]),
+        other=int(v["other"]),
+        other_status=int(v["other_status"]),
+        wrapped=int(v["wrapped"]),
+        socket_errors=int(v["connect"] + v["read"] + v["write"] + v["timeout"]),
+        p50_ms=v["p50"] / 1000,
+        p95_ms=v["p95"] / 1000,
+        p99_ms=v["p99"] / 1000,
+        max_ms=v["max"] / 1000,
+        app_cpu_s=meter.app if meter else 0.0,
+        db_cpu_s=meter.db if meter else 0.0,
+    )
+
+
 def run_wrk(
     label: str,
     url: str,
@@ -491,17 +533,10 @@ def run_wrk(
     with tempfile.TemporaryDirectory(prefix="resync-wrk-") as tmp:
         script = Path(tmp) / "bench.lua"
         script.write_text(WRK_LUA)
-        cmd = [
-            wrk_binary(),
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{seconds:g}s",
-            f"--timeout={timeout_s}s",
-            "--latency",
-        ]
-        for name, value in (headers or {}).items():
-            cmd += ["-H", f"{name}: {value}"]
-        cmd += ["-s", str(script), url, "--", str(expected), str(threads), str(paths_file or "")]
+        cmd = wrk_command(
+            url, script, threads=threads, connections=connections, seconds=seconds,
+            timeout_s=timeout_s, headers=headers, paths_file=paths_file, expected=expected,
+        )  # fmt: skip
         env = dict(os.environ, BENCH_WRK_METHOD=method)
         if rate > 0:
             env["BENCH_WRK_DELAY_MS"] = str(max(1, round(1000 * connections / rate)))
@@ -512,27 +547,8 @@ def run_wrk(
         if meter:
             meter.stop()
     shown = " ".join(repr(c) if " " in c else c for c in cmd[: cmd.index("-s")])
-    match = re.search(r"^BENCH-RESULT (.*)$", out, re.MULTILINE)
-    if not match:
-        raise RuntimeError(f"wrk printed no result:\n{out}")
-    v = {k: float(x) for k, x in (kv.split("=") for kv in match.group(1).split())}
-    return WrkResult(
-        label=label,
-        command=f"{shown} {url}" + (" (-s paths.lua: one path per request)" if paths_file else ""),
-        requests=int(v["requests"]),
-        seconds=v["duration_us"] / 1e6,
-        ok=int(v["ok"]),
-        other=int(v["other"]),
-        other_status=int(v["other_status"]),
-        wrapped=int(v["wrapped"]),
-        socket_errors=int(v["connect"] + v["read"] + v["write"] + v["timeout"]),
-        p50_ms=v["p50"] / 1000,
-        p95_ms=v["p95"] / 1000,
-        p99_ms=v["p99"] / 1000,
-        max_ms=v["max"] / 1000,
-        app_cpu_s=meter.app if meter else 0.0,
-        db_cpu_s=meter.db if meter else 0.0,
-    )
+    command = f"{shown} {url}" + (" (-s paths.lua: one path per request)" if paths_file else "")
+    return parse_wrk(label, command, out, meter)
 
 
 def print_results(results: list[WrkResult]) -> None:

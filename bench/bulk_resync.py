@@ -305,22 +305,12 @@ def bulk_run_phase(args, procs: c.Subprocesses, sandbox, worker, store) -> Measu
     return m
 
 
-def run_rows(args, db_kind: str, m: Measured, fan_out: int) -> list[tuple[str, str]]:
-    """The figures of the run itself."""
+def setup_rows(args, db_kind: str, m: Measured, fan_out: int) -> list[tuple[str, str]]:
+    """What was measured: database, sizes, latency, worker."""
     from django.conf import settings
 
-    run, wall_db = m.run, m.wall_db
-    requests_made = m.stats_after["requests"] - m.stats_before["requests"]
-    by_carrier = {
-        k: v - m.stats_before["by_carrier"].get(k, 0)
-        for k, v in m.stats_after["by_carrier"].items()
-    }
-    tokens = sum(m.stats_after["token_requests"].values()) - sum(
-        m.stats_before["token_requests"].values()
-    )
+    run = m.run
     in_flight = args.concurrency * fan_out
-    tasks, busy_s, longest = m.pool
-    cpu = m.cpu
     return [
         ("database", f"{db_kind} ({settings.DATABASES['default']['NAME']}); {m.note}"),
         ("shipments / window", f"{run.total} in 60d ({args.shipments} seeded)"),
@@ -330,6 +320,23 @@ def run_rows(args, db_kind: str, m: Measured, fan_out: int) -> list[tuple[str, s
             f"--concurrency {args.concurrency}, fan-out {fan_out} per track() "
             f"→ up to {in_flight} requests in flight; chunks: " + c.chunk_sizes(),
         ),
+    ]
+
+
+def result_rows(args, m: Measured) -> list[tuple[str, str]]:
+    """The figures of the run itself."""
+    run, wall_db = m.run, m.wall_db
+    requests_made = m.stats_after["requests"] - m.stats_before["requests"]
+    by_carrier = {
+        k: v - m.stats_before["by_carrier"].get(k, 0)
+        for k, v in m.stats_after["by_carrier"].items()
+    }
+    tokens = sum(m.stats_after["token_requests"].values()) - sum(
+        m.stats_before["token_requests"].values()
+    )
+    tasks, busy_s, longest = m.pool
+    cpu = m.cpu
+    return [
         (
             "run",
             f"{run.state}: done {run.done}, changed {run.changed}, unchanged {run.unchanged}, "
@@ -433,7 +440,8 @@ def main() -> None:
     from shipments.models import SyncRun
 
     measured.run = SyncRun.objects.get(pk=measured.run.pk)
-    rows = run_rows(args, db_kind, measured, fan_out) + chunk_rows(chunks)
+    rows = setup_rows(args, db_kind, measured, fan_out) + result_rows(args, measured)
+    rows += chunk_rows(chunks)
     rows += ceiling_rows(args, figures, measured)
     print("\nBulk resync benchmark")
     print(c.table(rows))

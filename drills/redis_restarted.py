@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from _drill import (
@@ -172,74 +173,61 @@ def people_phase(d: Drill, seeded: Seeded) -> People:
     return People(owner, shopper, shopper2, details, tab, Browser(d.web_url), tokens)
 
 
+def shopper_actions(p: People, i: int):
+    _, token = p.tokens[(2 * i) % len(p.tokens)]
+    return [
+        ("resync", "POST /track/<t>/resync/", lambda: p.shopper.post(f"/track/{token}/resync/")),
+        ("page", "GET /track/<t>/", lambda: p.shopper.get(f"/track/{token}/")),
+    ]
+
+
+def shopper2_actions(p: People, i: int):
+    _, token = p.tokens[(2 * i + 1) % len(p.tokens)]
+    return [
+        ("page", "GET /track/<t>/ json", lambda: p.shopper2.get(f"/track/{token}/", json_=True)),
+        ("resync", "POST /track/<t>/resync/", lambda: p.shopper2.post(f"/track/{token}/resync/")),
+    ]
+
+
+def details_actions(p: People, i: int):
+    sid, _ = p.tokens[(i * 7 + 3) % len(p.tokens)]
+    path = f"/app/shipments/{sid}/"
+    return [
+        ("resync", "POST /app/shipments/<id>/resync/", lambda: p.details.post(f"{path}resync/")),
+        ("page", "GET /app/shipments/<id>/", lambda: p.details.get(path)),
+        ("page", "GET /app/shipments/<id>/ json", lambda: p.details.get(path, json_=True)),
+    ]
+
+
+def tab_actions(p: People, run_id: int, i: int):
+    return [
+        (
+            "resync",
+            "POST /app/shipments/resync/",
+            lambda: p.tab.post("/app/shipments/resync/", {"window": "7d"}),
+        ),
+        ("page", "GET /app/shipments/", lambda: p.tab.get("/app/shipments/")),
+        ("page", "GET /app/shipments/ json", lambda: p.tab.get("/app/shipments/", json_=True)),
+        (
+            "page",
+            "GET /app/sync-runs/<id>/ json",
+            lambda: p.tab.get(f"/app/sync-runs/{run_id}/", json_=True),
+        ),
+    ]
+
+
+def health_actions(p: People, i: int):
+    return [("health", "GET /healthz", lambda: p.health.get("/healthz", json_=True))]
+
+
 def clickers(rec: Recorder, p: People, run_id: int) -> list:
     """Background loops: shoppers and merchants clicking and browsing, /healthz probed."""
-    tokens = p.tokens
-
-    def shopper_actions(i: int):
-        _, token = tokens[(2 * i) % len(tokens)]
-        return [
-            (
-                "resync",
-                "POST /track/<t>/resync/",
-                lambda: p.shopper.post(f"/track/{token}/resync/"),
-            ),
-            ("page", "GET /track/<t>/", lambda: p.shopper.get(f"/track/{token}/")),
-        ]
-
-    def shopper2_actions(i: int):
-        _, token = tokens[(2 * i + 1) % len(tokens)]
-        return [
-            (
-                "page",
-                "GET /track/<t>/ json",
-                lambda: p.shopper2.get(f"/track/{token}/", json_=True),
-            ),
-            (
-                "resync",
-                "POST /track/<t>/resync/",
-                lambda: p.shopper2.post(f"/track/{token}/resync/"),
-            ),
-        ]
-
-    def details_actions(i: int):
-        sid, _ = tokens[(i * 7 + 3) % len(tokens)]
-        path = f"/app/shipments/{sid}/"
-        return [
-            (
-                "resync",
-                "POST /app/shipments/<id>/resync/",
-                lambda: p.details.post(f"{path}resync/"),
-            ),
-            ("page", "GET /app/shipments/<id>/", lambda: p.details.get(path)),
-            ("page", "GET /app/shipments/<id>/ json", lambda: p.details.get(path, json_=True)),
-        ]
-
-    def tab_actions(i: int):
-        return [
-            (
-                "resync",
-                "POST /app/shipments/resync/",
-                lambda: p.tab.post("/app/shipments/resync/", {"window": "7d"}),
-            ),
-            ("page", "GET /app/shipments/", lambda: p.tab.get("/app/shipments/")),
-            ("page", "GET /app/shipments/ json", lambda: p.tab.get("/app/shipments/", json_=True)),
-            (
-                "page",
-                "GET /app/sync-runs/<id>/ json",
-                lambda: p.tab.get(f"/app/sync-runs/{run_id}/", json_=True),
-            ),
-        ]
-
-    def health_actions(i: int):
-        return [("health", "GET /healthz", lambda: p.health.get("/healthz", json_=True))]
-
     return [
-        background(clicker(rec, "shopper", shopper_actions), name="shopper"),
-        background(clicker(rec, "shopper2", shopper2_actions), name="shopper2"),
-        background(clicker(rec, "details", details_actions), name="details"),
-        background(clicker(rec, "tab", tab_actions), name="tab"),
-        background(clicker(rec, "health", health_actions, pause=0.25), name="health"),
+        background(clicker(rec, "shopper", partial(shopper_actions, p)), name="shopper"),
+        background(clicker(rec, "shopper2", partial(shopper2_actions, p)), name="shopper2"),
+        background(clicker(rec, "details", partial(details_actions, p)), name="details"),
+        background(clicker(rec, "tab", partial(tab_actions, p, run_id)), name="tab"),
+        background(clicker(rec, "health", partial(health_actions, p), pause=0.25), name="health"),
     ]
 
 
