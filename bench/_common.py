@@ -16,18 +16,14 @@ Nothing here asserts anything: the scripts print figures.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import os
 import shlex
 import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,24 +33,23 @@ from urllib.parse import unquote, urlsplit
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH_DIR = ROOT / "var" / "bench"
-PYTHON = sys.executable
-CELERY = str(Path(sys.executable).with_name("celery"))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-DEMO_CARRIERS = ("dhl", "ups", "fedex", "usps", "17track", "aftership")
-_CARRIER_ENV = ("DHL", "UPS", "FEDEX", "USPS", "SEVENTEENTRACK", "AFTERSHIP", "SANDBOX")
+from harness import env as harness_env  # noqa: E402
+from harness import services  # noqa: E402
+from harness.ports import free_port, local_url  # noqa: E402
+from harness.processes import PYTHON, Process, Processes, tool  # noqa: E402
+from harness.procfs import children, cpu_seconds, machine_cpu_seconds, vm_hwm_kb  # noqa: E402
+from harness.sandbox import SandboxProcess  # noqa: E402
+from shipments.carriers import catalogue  # noqa: E402
+
+__all__ = ["children", "cpu_seconds", "free_port", "machine_cpu_seconds", "vm_hwm_kb"]
+
+BENCH_DIR = ROOT / "var" / "bench"
+DEMO_CARRIERS = catalogue.CODES
 # The sandbox accepts any non-empty credentials.
-DUMMY_CREDENTIALS = {
-    "DHL_API_KEY": "bench-dhl-key",
-    "UPS_CLIENT_ID": "bench-ups-id",
-    "UPS_CLIENT_SECRET": "bench-ups-secret",
-    "FEDEX_CLIENT_ID": "bench-fedex-id",
-    "FEDEX_CLIENT_SECRET": "bench-fedex-secret",
-    "USPS_CLIENT_ID": "bench-usps-id",
-    "USPS_CLIENT_SECRET": "bench-usps-secret",
-    "SEVENTEENTRACK_API_KEY": "bench-17track-key",
-    "AFTERSHIP_API_KEY": "bench-aftership-key",
-}
+DUMMY_CREDENTIALS = harness_env.sandbox_credentials("bench")
 PROTECTED_DATABASES = {"test", "test_test", "postgres", "template0", "template1"}
 FLUSHABLE_REDIS_DB = 9
 
@@ -71,16 +66,6 @@ def _in_root(path: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1, never 8000 or 8100 (the demo's)."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port not in (8000, 8100):
-            return port
 
 
 def default_sqlite_url(name: str) -> str:
@@ -106,16 +91,17 @@ def configure_environment(
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "CELERY_BROKER_URL": redis_url,
-        "CARRIER_SANDBOX_URL": sandbox_url,
         "LOG_LEVEL": "INFO",
         "PYTHONUNBUFFERED": "1",
-        **DUMMY_CREDENTIALS,
-        **{f"{code}_RATE_LIMIT": rate_limit for code in _CARRIER_ENV},
     }
-    values.update(extra or {})
-    for code in _CARRIER_ENV:
-        os.environ.pop(f"{code}_API_BASE_URL", None)
-    os.environ.update(values)
+    env = harness_env.child_env(
+        values,
+        harness_env.carrier_env(sandbox_url, rate_limit=rate_limit, tag="bench"),
+        extra or {},
+    )
+    for name in set(os.environ) - set(env):  # the carrier base URLs: the sandbox must win
+        del os.environ[name]
+    os.environ.update(env)
     return dict(os.environ)
 
 
@@ -130,13 +116,13 @@ def setup_from_args(args: Any) -> BenchSetup:
     """What both sync-engine benchmarks do first: pick the sandbox's port, set the environment
     (database, Redis, sandbox, optional carrier fan-out) and start Django."""
     sandbox_port = free_port()
-    extra = {}
+    extra: dict[str, str] = {}
     if args.carrier_concurrency is not None:
         extra["CARRIER_MAX_CONCURRENCY"] = str(args.carrier_concurrency)
     env = configure_environment(
         database_url=args.database_url,
         redis_url=args.redis_url,
-        sandbox_url=f"http://127.0.0.1:{sandbox_port}",
+        sandbox_url=local_url(sandbox_port),
         extra=extra,
     )
     django_setup()
@@ -145,7 +131,6 @@ def setup_from_args(args: Any) -> BenchSetup:
 
 
 def django_setup() -> None:
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -317,87 +302,15 @@ class AutoAnalyze:
 # --- Subprocesses ---------------------------------------------------------------------------------
 
 
-class Process:
-    """A subprocess in its own session (process group); stop() signals the whole group."""
+class Subprocesses(Processes):
+    """Owns every subprocess a benchmark starts (the harness's processes); all stopped on exit."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path) -> None:
-        self.name = name
-        self.argv = argv
-        self.log = log
-        log.parent.mkdir(parents=True, exist_ok=True)
-        self._log_handle = log.open("wb")
-        self.proc = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env=env,
-            stdout=self._log_handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+    def sandbox(self, port: int, latency_ms: int, env: dict[str, str], log: Path) -> SandboxProcess:
+        sandbox = SandboxProcess(
+            port=port, latency_ms=latency_ms, env=env, log=log, truncate_log=True, stop_timeout=20
         )
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self, timeout: float = 20) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-            except ProcessLookupError:
-                pass
-        # Leftovers of the group (e.g. pool children of a killed worker).
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self._log_handle.close()
-
-
-class Subprocesses:
-    """Context manager owning every subprocess a benchmark starts; all stopped on exit."""
-
-    def __init__(self) -> None:
-        self.started: list[Process] = []
-
-    def __enter__(self) -> Subprocesses:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop_all()
-
-    def stop_all(self) -> None:
-        while self.started:
-            self.started.pop().stop()
-
-    def stop(self, process: Process) -> None:
-        if process in self.started:
-            self.started.remove(process)
-        process.stop()
-
-    def sandbox(self, port: int, latency_ms: int, env: dict[str, str], log: Path) -> Sandbox:
-        epoch = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
-        argv = [
-            PYTHON,
-            "manage.py",
-            "carrier_sandbox",
-            "--port",
-            str(port),
-            "--latency-ms",
-            str(latency_ms),
-            "--epoch",
-            epoch.isoformat(),  # never touch the demo's var/sandbox-epoch
-        ]
-        sandbox = Sandbox(f"sandbox:{port}", argv, env, log, port=port, latency_ms=latency_ms)
-        self.started.append(sandbox)
-        sandbox.wait_ready()
+        sandbox.name = f"sandbox:{port}"
+        self.start(sandbox)
         return sandbox
 
     def worker(
@@ -408,122 +321,27 @@ class Subprocesses:
         *,
         queues: str | None = None,
         name: str = "bench",
-    ) -> Worker:
-        argv = [
-            CELERY,
-            "-A",
-            "resync_site",
-            "worker",
-            "--concurrency",
-            str(concurrency),
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--hostname",
-            f"{name}-{uuid.uuid4().hex[:6]}@%h",
-        ]
-        if queues:
-            argv += ["--queues", queues]
-        worker = Worker(f"worker:{name}", argv, env, log)
-        self.started.append(worker)
-        worker.wait_ready()
-        return worker
+    ) -> Process:
+        worker = services.celery_worker(
+            env,
+            name=f"worker:{name}",
+            hostname=name,
+            concurrency=concurrency,
+            queues=queues,
+            log=log,
+            truncate_log=True,
+        )
+        return self.start(worker)
 
 
-class Sandbox(Process):
-    def __init__(self, *args: Any, port: int, latency_ms: int) -> None:
-        super().__init__(*args)
-        self.port = port
-        self.latency_ms = latency_ms
-        self.url = f"http://127.0.0.1:{port}"
-
-    def wait_ready(self, timeout: float = 15) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.alive():
-                break
-            try:
-                if requests.get(f"{self.url}/_sandbox/health", timeout=1).ok:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"sandbox did not start on {self.url}:\n{self.output()[-2000:]}")
-
-    def stats(self) -> dict[str, Any]:
-        return requests.get(f"{self.url}/_sandbox/stats", timeout=5).json()
-
-
-class Worker(Process):
-    def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.alive():
-                break
-            if " ready." in self.output():
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"worker not ready:\n{self.output()[-3000:]}")
-
-    def pool_pids(self) -> list[int]:
-        return children(self.pid)
-
-
-# --- /proc ----------------------------------------------------------------------------------------
-
-
-def children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(p) for p in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    if found:
-        return sorted(set(found))
-    for stat in Path("/proc").glob("[0-9]*/stat"):  # kernels without task/*/children
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return sorted(found)
-
-
-def vm_hwm_kb(pid: int) -> int:
-    """Peak resident set size (VmHWM) of a process, in KiB; 0 if it is gone."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (0 if it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def machine_cpu_seconds() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
-    total = sum(values[:8])  # guest time is already counted in user
-    tick = os.sysconf("SC_CLK_TCK")
-    return (total - idle) / tick, total / tick
-
-
-def group_cpu_seconds(pids: list[int]) -> float:
-    return sum(cpu_seconds(pid) for pid in pids)
+def py_spy_record(pid: int, output: Path, *, rate: int, subprocesses: bool = False) -> Process:
+    """`py-spy record` of `pid` into `output` (raw stacks), in its own process group; it writes
+    its output when stopped (SIGINT)."""
+    argv = [tool("py-spy"), "record", "--pid", str(pid), "--rate", str(rate), "--nonblocking"]
+    argv += ["--format", "raw", "--output", str(output)]
+    if subprocesses:
+        argv.append("--subprocesses")
+    return Process(f"py-spy:{pid}", argv, stop_signal=signal.SIGINT, stop_timeout=30)
 
 
 class PySpy:
@@ -532,39 +350,28 @@ class PySpy:
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
-        self.recorders: list[subprocess.Popen[bytes]] = []
-        exe = Path(sys.executable).with_name("py-spy")
-        self.exe = str(exe) if exe.exists() else "py-spy"
+        self.recorders: list[Process] = []
 
     def record(self, name: str, pid: int, *, subprocesses: bool = False) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        argv = [self.exe, "record", "--pid", str(pid), "--rate", "50", "--nonblocking"]
-        argv += ["--format", "raw", "--output", str(self.out_dir / f"{name}.txt")]
-        if subprocesses:
-            argv.append("--subprocesses")
-        self.recorders.append(
-            subprocess.Popen(
-                argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-            )
-        )
+        output = self.out_dir / f"{name}.txt"
+        recorder = py_spy_record(pid, output, rate=50, subprocesses=subprocesses)
+        self.recorders.append(recorder.spawn())
 
     def stop(self) -> None:
+        for recorder in self.recorders:  # all at once: each writes its output on SIGINT
+            if recorder.running():
+                recorder.signal_group(signal.SIGINT)
         for recorder in self.recorders:
-            if recorder.poll() is None:
-                os.killpg(recorder.pid, signal.SIGINT)  # py-spy writes its output on SIGINT
-        for recorder in self.recorders:
-            try:
-                recorder.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(recorder.pid, signal.SIGKILL)
-                recorder.wait()
+            if not recorder.wait(recorder.stop_timeout):
+                recorder.kill()
         self.recorders.clear()
 
 
 class PeakRss:
     """Samples VmHWM of a worker's main process and pool children (children may come and go)."""
 
-    def __init__(self, worker: Worker, interval: float = 0.5) -> None:
+    def __init__(self, worker: Process, interval: float = 0.5) -> None:
         self.worker = worker
         self.interval = interval
         self.peaks: dict[int, int] = {}
@@ -572,7 +379,7 @@ class PeakRss:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def sample(self) -> None:
-        for pid in [self.worker.pid, *self.worker.pool_pids()]:
+        for pid in [self.worker.pid, *children(self.worker.pid)]:
             kb = vm_hwm_kb(pid)
             if kb:
                 self.peaks[pid] = max(self.peaks.get(pid, 0), kb)
@@ -602,6 +409,11 @@ class PeakRss:
             + ", ".join(f"{kb / 1024:.0f}" for kb in sorted(pool))
             + " MiB)"
         )
+
+
+def cpu_seconds_of(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes so far."""
+    return sum(cpu_seconds(pid) for pid in pids)
 
 
 # --- Sandbox load ---------------------------------------------------------------------------------
@@ -647,21 +459,47 @@ def dhl_call(url: str, numbers: list[str]) -> Callable[[requests.Session, int, i
         return session.get(
             f"{url}/track/shipments",
             params={"trackingNumber": numbers[(i * 31 + n) % len(numbers)]},
-            headers={"DHL-API-Key": DUMMY_CREDENTIALS["DHL_API_KEY"]},
+            headers={
+                "DHL-API-Key": DUMMY_CREDENTIALS[catalogue.BY_CODE["dhl"].credential_env["api_key"]]
+            },
             timeout=10,
         )
 
     return call
 
 
-def native_call(
-    url: str, numbers: list[str], per_request: int = 1
+def fedex_call(
+    url: str, numbers: list[str], per_request: int = 30
 ) -> Callable[[requests.Session, int, int], Any]:
+    """FedEx's batch endpoint, `per_request` numbers a request (one OAuth token a thread)."""
+    tokens: dict[int, str] = {}
+    credentials = catalogue.BY_CODE["fedex"].credential_env
+
+    def token(session: requests.Session, i: int) -> str:
+        if i not in tokens:
+            response = session.post(
+                f"{url}/oauth/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": DUMMY_CREDENTIALS[credentials["client_id"]],
+                    "client_secret": DUMMY_CREDENTIALS[credentials["client_secret"]],
+                },
+                timeout=10,
+            )
+            tokens[i] = response.json()["access_token"]
+        return tokens[i]
+
     def call(session: requests.Session, i: int, n: int) -> requests.Response:
         start = ((i * 31 + n) * per_request) % len(numbers)
         batch = (numbers + numbers)[start : start + per_request]
-        return session.get(
-            f"{url}/sandbox/v1/track", params={"numbers": ",".join(batch)}, timeout=10
+        return session.post(
+            f"{url}/track/v1/trackingnumbers",
+            json={
+                "includeDetailedScans": True,
+                "trackingInfo": [{"trackingNumberInfo": {"trackingNumber": b}} for b in batch],
+            },
+            headers={"Authorization": f"Bearer {token(session, i)}"},
+            timeout=10,
         )
 
     return call

@@ -7,30 +7,31 @@ port, and wrk (Debian's package) driving it with a Lua script that reports p50/p
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import fcntl
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PYTHON = ROOT / ".venv" / "bin" / "python"
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+import _common  # the harness on sys.path, py-spy
+
+from harness import env as harness_env
+from harness import services
+from harness.ports import free_port
+from harness.processes import ROOT, Process
+from harness.procfs import cpu_seconds, group_cpu_seconds
 
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", "5432", "postgres"
 DB_NAME = "resync_load"
 REDIS_DB_URL = "redis://127.0.0.1:6379/7"
-RESERVED_PORTS = {8000, 8100}
 LOCK_FILE = Path(tempfile.gettempdir()) / "resync-load-bench.lock"
 PROTECTED_DATABASES = {"test", "test_test", "postgres", "template0", "template1"}
 
@@ -42,29 +43,44 @@ def cores() -> int:
 def bench_env(**extra: str) -> dict[str, str]:
     """The environment of the server under test: production settings (DEBUG off) over plain
     HTTP on 127.0.0.1, our own database and Redis database, the bench views on."""
-    env = dict(os.environ)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "resync_site.settings",
-            "DEBUG": "0",
-            "SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "0",
-            "SESSION_COOKIE_SECURE": "0",
-            "CSRF_COOKIE_SECURE": "0",
-            "SECURE_HSTS_SECONDS": "0",
-            "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
-            "WHITENOISE_USE_FINDERS": "1",
-            "DATABASE_URL": f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{DB_NAME}",
-            "REDIS_URL": REDIS_DB_URL,
-            "CELERY_BROKER_URL": REDIS_DB_URL,
-            "BENCH_VIEWS": "1",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    env.update(extra)
-    return env
+    values = {
+        "DJANGO_SETTINGS_MODULE": "resync_site.settings",
+        "SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+        "DATABASE_URL": harness_env.postgres_url(DB_NAME, user=PG_USER, host=PG_HOST, port=PG_PORT),
+        "REDIS_URL": REDIS_DB_URL,
+        "CELERY_BROKER_URL": REDIS_DB_URL,
+        "BENCH_VIEWS": "1",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
+    return harness_env.child_env(harness_env.SITE_OVER_HTTP, values, extra)
+
+
+def argument_parser(description: str, subject: str, *, rounds: bool = False):
+    """The options both load benchmarks take; `subject` names what is measured ("the page")."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--shipments", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2 * cores() + 1)
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
+    parser.add_argument("--warmup", type=float, default=3)
+    if rounds:
+        parser.add_argument(
+            "--rounds", type=int, default=1, help="ceiling/page pairs (median kept)"
+        )
+    parser.add_argument(
+        "--paced", type=float, default=0.5, metavar="SHARE",
+        help=f"then {subject} at this share of its req/s (0: skip)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--py-spy", type=Path, metavar="DIR",
+        help=f"then profile {subject} with py-spy (raw stacks saved in DIR)",
+    )  # fmt: skip
+    parser.add_argument("--no-fail", action="store_true")
+    return parser
 
 
 # --- PostgreSQL and Redis -------------------------------------------------------------------------
@@ -110,15 +126,12 @@ def clear_redis_state() -> int:
 
 
 def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run(
-        [str(PYTHON), "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
-    )
+    services.manage(env, *args)
 
 
 def setup_django(env: dict[str, str]) -> None:
     """Configure Django in this process with the server's settings (for seeding)."""
     os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -214,15 +227,6 @@ def wsgi_cpu_ms(
 # --- gunicorn -------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port not in RESERVED_PORTS:
-            return port
-
-
 @dataclass(frozen=True)
 class ServerConfig:
     workers: int
@@ -234,99 +238,15 @@ class ServerConfig:
         return f"gunicorn -k {self.worker_class} -w {self.workers}{threads}"
 
 
-class Gunicorn:
-    """`gunicorn resync_site.wsgi` in its own process group; `stop()` ends the whole group."""
-
-    def __init__(self, config: ServerConfig, env: dict[str, str], log: Path) -> None:
-        self.config = config
-        self.env = env
-        self.log = log
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self, ready_path: str = "/healthz", timeout: float = 30.0) -> Gunicorn:
-        cmd = [
-            str(GUNICORN),
-            "resync_site.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--workers",
-            str(self.config.workers),
-            "--worker-class",
-            self.config.worker_class,
-            "--backlog",
-            "2048",
-            "--log-level",
-            "warning",
-        ]
-        if self.config.worker_class == "gthread":
-            cmd += ["--threads", str(self.config.threads)]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                cmd, cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True
-            )
-        try:
-            self._wait_ready(ready_path, timeout)
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def _wait_ready(self, ready_path: str, timeout: float) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited ({self.process.returncode}); see {self.log}")
-            with (
-                contextlib.suppress(OSError),
-                urllib.request.urlopen(self.url + ready_path, timeout=2) as response,
-            ):
-                if response.status == 200:
-                    return
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn not ready after {timeout:.0f}s; see {self.log}")
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
-
-    def cpu_seconds(self) -> float:
-        """CPU time (user + system) used so far by gunicorn's master and workers."""
-        return 0.0 if self.process is None else group_cpu_seconds(self.process.pid)
-
-    def __enter__(self) -> Gunicorn:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def _proc_stat(pid: str) -> list[str] | None:
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return raw[raw.rindex(")") + 2 :].split()  # fields from the 3rd ("state") on
-
-
-def group_cpu_seconds(pgid: int) -> float:
-    """utime + stime of every live process of a process group (from /proc)."""
-    ticks = 0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (fields := _proc_stat(entry.name)) and int(fields[2]) == pgid:
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+def gunicorn_server(config: ServerConfig, env: dict[str, str], log: Path) -> Process:
+    """`gunicorn resync_site.wsgi` (the harness's) on a free port, in its own process group;
+    `.start()` waits for /healthz, `stop()` (or leaving a `with` block) ends the whole group."""
+    options = ["--worker-class", config.worker_class, "--backlog", "2048", "--log-level", "warning"]
+    if config.worker_class == "gthread":
+        options += ["--threads", str(config.threads)]
+    return services.gunicorn(
+        env, port=free_port(), workers=config.workers, options=options, log=log
+    )
 
 
 def postgres_cpu_by_pid() -> dict[str, float]:
@@ -341,13 +261,7 @@ def postgres_cpu_by_pid() -> dict[str, float]:
     )
     if result.returncode:  # e.g. no connection slot left: report 0 rather than fail the run
         return {}
-    pids = result.stdout.split()
-    tick = os.sysconf("SC_CLK_TCK")
-    return {
-        pid: (int(fields[11]) + int(fields[12])) / tick
-        for pid in pids
-        if (fields := _proc_stat(pid))
-    }
+    return {pid: cpu_seconds(pid) for pid in result.stdout.split() if Path(f"/proc/{pid}").exists()}
 
 
 class CpuMeter:
@@ -378,30 +292,19 @@ class PySpy:
 
     def __init__(self, pid: int, output: Path, rate: int = 250) -> None:
         self.output = output
-        binary = shutil.which("py-spy", path=str(ROOT / ".venv" / "bin")) or shutil.which("py-spy")
-        if not binary:
+        if not (
+            shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+        ):
             raise SystemExit("py-spy is not installed: .venv/bin/pip install py-spy")
-        self.cmd = [
-            binary, "record", "--pid", str(pid), "--subprocesses", "--rate", str(rate),
-            "--nonblocking", "--format", "raw", "--output", str(output),
-        ]  # fmt: skip
-        self.process: subprocess.Popen[bytes] | None = None
+        self.recorder = _common.py_spy_record(pid, output, rate=rate, subprocesses=True)
 
     def __enter__(self) -> PySpy:
-        self.process = subprocess.Popen(
-            self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-        )
+        self.recorder.spawn()
         time.sleep(1.0)  # attach to every worker before the load starts
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)  # py-spy writes its output on SIGINT
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        self.recorder.stop()  # SIGINT: py-spy writes its output
 
     def summary(self, top: int = 25) -> str:
         """Top functions by inclusive share of samples (project and Django frames)."""
@@ -567,55 +470,32 @@ def wrk_binary() -> str:
     return path
 
 
-def run_wrk(
-    label: str,
-    url: str,
-    *,
-    threads: int = 2,
-    connections: int = 50,
-    seconds: float = 15,
-    expected: int = 200,
-    method: str = "GET",
-    headers: dict[str, str] | None = None,
-    paths_file: Path | None = None,
-    timeout_s: int = 10,
-    server: Gunicorn | None = None,
-    rate: float = 0.0,
-) -> WrkResult:
-    """One wrk run. `rate`: pace the connections to about this many requests/s in all (wrk's
-    `delay()`: each connection pauses connections/rate seconds between its requests), so the
-    latency is measured below saturation instead of at it."""
-    with tempfile.TemporaryDirectory(prefix="resync-wrk-") as tmp:
-        script = Path(tmp) / "bench.lua"
-        script.write_text(WRK_LUA)
-        cmd = [
-            wrk_binary(),
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{seconds:g}s",
-            f"--timeout={timeout_s}s",
-            "--latency",
-        ]
-        for name, value in (headers or {}).items():
-            cmd += ["-H", f"{name}: {value}"]
-        cmd += ["-s", str(script), url, "--", str(expected), str(threads), str(paths_file or "")]
-        env = dict(os.environ, BENCH_WRK_METHOD=method)
-        if rate > 0:
-            env["BENCH_WRK_DELAY_MS"] = str(max(1, round(1000 * connections / rate)))
-        meter = CpuMeter(server.process.pid) if server and server.process else None
-        if meter:
-            meter.start()
-        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
-        if meter:
-            meter.stop()
-    shown = " ".join(repr(c) if " " in c else c for c in cmd[: cmd.index("-s")])
+def wrk_command(
+    url: str, script: Path, *, threads: int, connections: int, seconds: float, timeout_s: int,
+    headers: dict[str, str] | None, paths_file: Path | None, expected: int,
+) -> list[str]:  # fmt: skip
+    cmd = [
+        wrk_binary(),
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds:g}s",
+        f"--timeout={timeout_s}s",
+        "--latency",
+    ]
+    for name, value in (headers or {}).items():
+        cmd += ["-H", f"{name}: {value}"]
+    return cmd + ["-s", str(script), url, "--", str(expected), str(threads), str(paths_file or "")]
+
+
+def parse_wrk(label: str, command: str, out: str, meter: CpuMeter | None) -> WrkResult:
+    """The BENCH-RESULT line the Lua script printed."""
     match = re.search(r"^BENCH-RESULT (.*)$", out, re.MULTILINE)
     if not match:
         raise RuntimeError(f"wrk printed no result:\n{out}")
     v = {k: float(x) for k, x in (kv.split("=") for kv in match.group(1).split())}
     return WrkResult(
         label=label,
-        command=f"{shown} {url}" + (" (-s paths.lua: one path per request)" if paths_file else ""),
+        command=command,
         requests=int(v["requests"]),
         seconds=v["duration_us"] / 1e6,
         ok=int(v["ok"]),
@@ -630,6 +510,45 @@ def run_wrk(
         app_cpu_s=meter.app if meter else 0.0,
         db_cpu_s=meter.db if meter else 0.0,
     )
+
+
+def run_wrk(
+    label: str,
+    url: str,
+    *,
+    threads: int = 2,
+    connections: int = 50,
+    seconds: float = 15,
+    expected: int = 200,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    paths_file: Path | None = None,
+    timeout_s: int = 10,
+    server: Process | None = None,
+    rate: float = 0.0,
+) -> WrkResult:
+    """One wrk run. `rate`: pace the connections to about this many requests/s in all (wrk's
+    `delay()`: each connection pauses connections/rate seconds between its requests), so the
+    latency is measured below saturation instead of at it."""
+    with tempfile.TemporaryDirectory(prefix="resync-wrk-") as tmp:
+        script = Path(tmp) / "bench.lua"
+        script.write_text(WRK_LUA)
+        cmd = wrk_command(
+            url, script, threads=threads, connections=connections, seconds=seconds,
+            timeout_s=timeout_s, headers=headers, paths_file=paths_file, expected=expected,
+        )  # fmt: skip
+        env = dict(os.environ, BENCH_WRK_METHOD=method)
+        if rate > 0:
+            env["BENCH_WRK_DELAY_MS"] = str(max(1, round(1000 * connections / rate)))
+        meter = CpuMeter(server.pid) if server and server.pid else None
+        if meter:
+            meter.start()
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+        if meter:
+            meter.stop()
+    shown = " ".join(repr(c) if " " in c else c for c in cmd[: cmd.index("-s")])
+    command = f"{shown} {url}" + (" (-s paths.lua: one path per request)" if paths_file else "")
+    return parse_wrk(label, command, out, meter)
 
 
 def print_results(results: list[WrkResult]) -> None:

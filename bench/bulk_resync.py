@@ -9,8 +9,8 @@ carrier sandbox at --latency-ms and `celery -A resync_site worker --concurrency 
 "Last 60 days" through `services.store_bulk_resync` and waits for the run to finish. Then, in the
 same run: SQL queries per chunk (`services.sync_chunk` on one chunk of each carrier, in this
 process, against the same sandbox), the worker's peak RSS, and the sandbox's own ceiling
-(its DHL and native endpoints hammered at the same latency by as many clients as the worker
-keeps in flight, and at 0 ms by 16 threads). Prints figures; asserts nothing.
+(its DHL endpoint and FedEx's batch endpoint, 30 numbers a request, hammered at the same
+latency by as many clients as the worker keeps in flight, and at 0 ms by 16 threads). Prints figures; asserts nothing.
 
 Also printed, to read the wall time on a shared machine: the pool's busy time (from the worker's
 log), when each carrier's shipments were done, and the CPU seconds of the worker, the sandbox and
@@ -32,7 +32,9 @@ import re
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -180,10 +182,11 @@ def measure_chunks(store, label: str) -> list[dict]:
 
 
 def ceiling(sandbox, clients: int, seconds: float, procs: c.Subprocesses, env, log_dir) -> dict:
+    """Requests/s the sandbox answers: DHL (one number a request) and FedEx (a batch of 30)."""
     from shipments.carriers.numbers import example_number
 
     dhl = [example_number("dhl", 900_000 + i) for i in range(500)]
-    native = [example_number("sandbox", i) for i in range(500)]
+    fedex = [example_number("fedex", 900_000 + i) for i in range(500)]
     figures = {}
     for label, url, threads in (
         (f"{sandbox.latency_ms} ms", sandbox.url, clients),
@@ -193,100 +196,123 @@ def ceiling(sandbox, clients: int, seconds: float, procs: c.Subprocesses, env, l
             zero = procs.sandbox(c.free_port(), 0, env, log_dir / "sandbox-0ms.log")
             url = zero.url
         dhl_rate, _, dhl_err = c.hammer(threads, seconds, c.dhl_call(url, dhl))
-        native_rate, _, nat_err = c.hammer(threads, seconds, c.native_call(url, native))
-        figures[label] = (threads, dhl_rate, dhl_err, native_rate, nat_err)
+        batch_rate, _, batch_err = c.hammer(threads, seconds, c.fedex_call(url, fedex, 30))
+        figures[label] = (threads, dhl_rate, dhl_err, batch_rate, batch_err)
     return figures
 
 
-def main() -> None:
-    args = parse_args()
-    setup = c.setup_from_args(args)
-    env, sandbox_port, log_dir = setup.env, setup.sandbox_port, setup.log_dir
+@dataclass
+class Measured:
+    """What the bulk run measured, from the click to the worker's stop."""
 
-    from django.conf import settings
-    from django.db import close_old_connections
+    run: Any = None
+    accept_s: float = 0.0
+    wall_poll: float = 0.0
+    wall_db: float = 0.0
+    stats_before: dict = field(default_factory=dict)
+    stats_after: dict = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)  # worker, sandbox, other, busy, elapsed
+    rss_summary: str = ""
+    pool: tuple[int, float, float] = (0, 0.0, 0.0)  # tasks, busy seconds, longest
+    spans: list = field(default_factory=list)
+    note: str = ""
 
-    from shipments import services
-    from shipments.models import RequestSource, SyncRun
 
-    db_kind = c.prepare_database(args.database_url)
-    c.reset_redis(args.redis_url)
+def seed_phase(args) -> tuple[Any, Any]:
+    """The store of the bulk run and a small probe store (first pulls)."""
     t = time.monotonic()
     store = c.seed_store("bench-bulk", args.shipments)
     seed_s = time.monotonic() - t
     probe = c.seed_store("bench-probe", 6 * 64, number_offset=500_000)
     in_window = c.window_count(store)
     print(f"seeded {args.shipments} shipments ({in_window} in 60d) in {seed_s:.1f} s", flush=True)
-    fan_out = c.fan_out_width()
-    in_flight = args.concurrency * fan_out
+    return store, probe
 
-    with c.Subprocesses() as procs:
-        sandbox = procs.sandbox(sandbox_port, args.latency_ms, env, log_dir / "sandbox.log")
-        worker = procs.worker(env, args.concurrency, log_dir / "worker-bulk.log")
-        rss = c.PeakRss(worker).start()
-        stats_before = sandbox.stats()
-        worker_pids = [worker.pid, *worker.pool_pids()]
-        cpu_before = (c.group_cpu_seconds(worker_pids), c.cpu_seconds(sandbox.pid))
-        machine_before, self_before = c.machine_cpu_seconds(), c.cpu_seconds(os.getpid())
-        spy = c.PySpy(Path(args.py_spy)) if args.py_spy else None
-        if spy:
-            for pid in worker_pids[1:]:
-                spy.record(f"worker-child-{pid}", pid)
-            spy.record("sandbox", sandbox.pid)
-            time.sleep(1)
-        print(
-            f"worker ready (pid {worker.pid}, pool {worker.pool_pids()}); clicking 60d", flush=True
-        )
 
-        analyzer = c.AutoAnalyze().start()
-        t_accept = time.time()
-        started = time.monotonic()
-        verdict = services.store_bulk_resync(
-            store=store, window="60d", source=RequestSource.CLI, force=True
-        )
-        accept_s = time.monotonic() - started
-        if not verdict.accepted:
-            raise SystemExit(f"bulk resync refused: {verdict.reason}")
-        run, finished = wait_for_run(verdict.run.pk, args.timeout, started)
-        wall_poll = finished - started
-        wall_db = run.finished_at.timestamp() - t_accept
-        stats_after = sandbox.stats()
-        cpu_worker = c.group_cpu_seconds(worker_pids) - cpu_before[0]
-        cpu_sandbox = c.cpu_seconds(sandbox.pid) - cpu_before[1]
-        cpu_self = c.cpu_seconds(os.getpid()) - self_before
-        machine_after = c.machine_cpu_seconds()
-        busy = machine_after[0] - machine_before[0]
-        elapsed_cpu = machine_after[1] - machine_before[1]
-        cpu_other = busy - cpu_worker - cpu_sandbox - cpu_self
-        if spy:
-            spy.stop()
-        analyzer.stop()
-        rss.stop()
-        rss_summary = rss.summary()
-        procs.stop(worker)
-        tasks, busy_s, longest = pool_busy(worker.output())
-        spans = carrier_spans(run, t_accept)
-        close_old_connections()
-        print(f"run {run.pk} {run.state}: {run.done}/{run.total} in {wall_db:.2f} s", flush=True)
+def profile_phase(args, worker_pids: list[int], sandbox) -> c.PySpy | None:
+    """py-spy on the pool children and the sandbox, with --py-spy."""
+    if not args.py_spy:
+        return None
+    spy = c.PySpy(Path(args.py_spy))
+    for pid in worker_pids[1:]:
+        spy.record(f"worker-child-{pid}", pid)
+    spy.record("sandbox", sandbox.pid)
+    time.sleep(1)
+    return spy
 
-        # First pull (new events to insert) on a small probe store, then a re-pull of chunks the
-        # bulk run has just synced.
-        chunks = measure_chunks(probe, "first pull") + measure_chunks(store, "re-pull")
-        figures = {}
-        if not args.no_ceiling:
-            print("measuring the sandbox ceiling …", flush=True)
-            figures = ceiling(sandbox, in_flight, args.ceiling_seconds, procs, env, log_dir)
 
-    requests_made = stats_after["requests"] - stats_before["requests"]
-    by_carrier = {
-        k: v - stats_before["by_carrier"].get(k, 0) for k, v in stats_after["by_carrier"].items()
-    }
-    tokens = sum(stats_after["token_requests"].values()) - sum(
-        stats_before["token_requests"].values()
+def click_and_wait_phase(args, store, m: Measured) -> float:
+    """`services.store_bulk_resync` of the 60d window, then the run polled to its end; returns
+    the wall-clock time of the click."""
+    from shipments import services
+    from shipments.models import RequestSource
+
+    t_accept = time.time()
+    started = time.monotonic()
+    verdict = services.store_bulk_resync(
+        store=store, window="60d", source=RequestSource.CLI, force=True
     )
-    run = SyncRun.objects.get(pk=run.pk)
-    rows = [
-        ("database", f"{db_kind} ({settings.DATABASES['default']['NAME']}); {analyzer.note()}"),
+    m.accept_s = time.monotonic() - started
+    if not verdict.accepted:
+        raise SystemExit(f"bulk resync refused: {verdict.reason}")
+    m.run, finished = wait_for_run(verdict.run.pk, args.timeout, started)
+    m.wall_poll = finished - started
+    m.wall_db = m.run.finished_at.timestamp() - t_accept
+    return t_accept
+
+
+def bulk_run_phase(args, procs: c.Subprocesses, sandbox, worker, store) -> Measured:
+    """The bulk run with CPU, peak RSS (and py-spy) around it; the worker stopped after."""
+    from django.db import close_old_connections
+
+    m = Measured()
+    rss = c.PeakRss(worker).start()
+    m.stats_before = sandbox.stats()
+    worker_pids = [worker.pid, *c.children(worker.pid)]
+    cpu_before = (c.cpu_seconds_of(worker_pids), c.cpu_seconds(sandbox.pid))
+    machine_before, self_before = c.machine_cpu_seconds(), c.cpu_seconds(os.getpid())
+    spy = profile_phase(args, worker_pids, sandbox)
+    print(
+        f"worker ready (pid {worker.pid}, pool {c.children(worker.pid)}); clicking 60d", flush=True
+    )
+    analyzer = c.AutoAnalyze().start()
+    t_accept = click_and_wait_phase(args, store, m)
+    m.stats_after = sandbox.stats()
+    cpu_worker = c.cpu_seconds_of(worker_pids) - cpu_before[0]
+    cpu_sandbox = c.cpu_seconds(sandbox.pid) - cpu_before[1]
+    cpu_self = c.cpu_seconds(os.getpid()) - self_before
+    machine_after = c.machine_cpu_seconds()
+    busy = machine_after[0] - machine_before[0]
+    m.cpu = {
+        "worker": cpu_worker,
+        "sandbox": cpu_sandbox,
+        "busy": busy,
+        "elapsed": machine_after[1] - machine_before[1],
+        "other": busy - cpu_worker - cpu_sandbox - cpu_self,
+    }
+    if spy:
+        spy.stop()
+    analyzer.stop()
+    m.note = analyzer.note()
+    rss.stop()
+    m.rss_summary = rss.summary()
+    procs.stop(worker)
+    m.pool = pool_busy(worker.output())
+    m.spans = carrier_spans(m.run, t_accept)
+    close_old_connections()
+    run = m.run
+    print(f"run {run.pk} {run.state}: {run.done}/{run.total} in {m.wall_db:.2f} s", flush=True)
+    return m
+
+
+def setup_rows(args, db_kind: str, m: Measured, fan_out: int) -> list[tuple[str, str]]:
+    """What was measured: database, sizes, latency, worker."""
+    from django.conf import settings
+
+    run = m.run
+    in_flight = args.concurrency * fan_out
+    return [
+        ("database", f"{db_kind} ({settings.DATABASES['default']['NAME']}); {m.note}"),
         ("shipments / window", f"{run.total} in 60d ({args.shipments} seeded)"),
         ("sandbox latency", f"{args.latency_ms} ms"),
         (
@@ -294,15 +320,32 @@ def main() -> None:
             f"--concurrency {args.concurrency}, fan-out {fan_out} per track() "
             f"→ up to {in_flight} requests in flight; chunks: " + c.chunk_sizes(),
         ),
+    ]
+
+
+def result_rows(args, m: Measured) -> list[tuple[str, str]]:
+    """The figures of the run itself."""
+    run, wall_db = m.run, m.wall_db
+    requests_made = m.stats_after["requests"] - m.stats_before["requests"]
+    by_carrier = {
+        k: v - m.stats_before["by_carrier"].get(k, 0)
+        for k, v in m.stats_after["by_carrier"].items()
+    }
+    tokens = sum(m.stats_after["token_requests"].values()) - sum(
+        m.stats_before["token_requests"].values()
+    )
+    tasks, busy_s, longest = m.pool
+    cpu = m.cpu
+    return [
         (
             "run",
             f"{run.state}: done {run.done}, changed {run.changed}, unchanged {run.unchanged}, "
             f"failed {run.failed}",
         ),
-        ("accept (store_bulk_resync)", f"{accept_s * 1000:.0f} ms"),
+        ("accept (store_bulk_resync)", f"{m.accept_s * 1000:.0f} ms"),
         (
             "wall (accept → finished)",
-            f"{wall_db:.2f} s (finished_at) / {wall_poll:.2f} s (polled)   target ≤ 30 s: "
+            f"{wall_db:.2f} s (finished_at) / {m.wall_poll:.2f} s (polled)   target ≤ 30 s: "
             + ("MET" if wall_db <= 30 else "MISSED"),
         ),
         ("throughput", f"{run.total / wall_db:.0f} shipments/s"),
@@ -319,18 +362,22 @@ def main() -> None:
         ),
         (
             "carriers (items done at, s)",
-            ", ".join(f"{k} {n} @ {a:.1f}–{b:.1f}" for k, n, a, b in spans),
+            ", ".join(f"{k} {n} @ {a:.1f}–{b:.1f}" for k, n, a, b in m.spans),
         ),
-        ("worker peak RSS (VmHWM)", rss_summary),
+        ("worker peak RSS (VmHWM)", m.rss_summary),
         (
             "CPU during the run",
-            f"worker {cpu_worker:.1f} s ({cpu_worker / run.total * 1000:.2f} ms per shipment), "
-            f"sandbox {cpu_sandbox:.1f} s "
-            f"= {(cpu_worker + cpu_sandbox) / wall_db * 100:.0f}% of one core; machine busy "
-            f"{busy / elapsed_cpu * 100:.0f}% of {os.cpu_count()} cores, other processes "
-            f"{cpu_other:.1f} s",
+            f"worker {cpu['worker']:.1f} s ({cpu['worker'] / run.total * 1000:.2f} ms per "
+            f"shipment), sandbox {cpu['sandbox']:.1f} s "
+            f"= {(cpu['worker'] + cpu['sandbox']) / wall_db * 100:.0f}% of one core; machine busy "
+            f"{cpu['busy'] / cpu['elapsed'] * 100:.0f}% of {os.cpu_count()} cores, other "
+            f"processes {cpu['other']:.1f} s",
         ),
     ]
+
+
+def chunk_rows(chunks: list[dict]) -> list[tuple[str, str]]:
+    rows = []
     for m in chunks:
         kinds = " ".join(f"{k} {v}" for k, v in m["kinds"].most_common())
         rows.append(
@@ -340,15 +387,21 @@ def main() -> None:
                 f"SQL {m['sql_s'] * 1000:.0f} ms of {m['elapsed_s'] * 1000:.0f} ms",
             )
         )
-    for label, (threads, dhl_rate, dhl_err, native_rate, nat_err) in figures.items():
+    return rows
+
+
+def ceiling_rows(args, figures: dict, m: Measured) -> list[tuple[str, str]]:
+    rows = []
+    for label, (threads, dhl_rate, dhl_err, batch_rate, batch_err) in figures.items():
         rows.append(
             (
                 f"sandbox ceiling @ {label}",
-                f"{threads} clients: DHL {dhl_rate:.0f} req/s, native {native_rate:.0f} req/s"
-                + (f" ({dhl_err + nat_err} errors)" if dhl_err + nat_err else ""),
+                f"{threads} clients: DHL {dhl_rate:.0f} req/s, FedEx ×30 {batch_rate:.0f} req/s"
+                + (f" ({dhl_err + batch_err} errors)" if dhl_err + batch_err else ""),
             )
         )
     if figures:
+        requests_made = m.stats_after["requests"] - m.stats_before["requests"]
         threads, dhl_rate, *_ = figures[f"{args.latency_ms} ms"]
         rows.append(
             (
@@ -357,6 +410,39 @@ def main() -> None:
                 f"{requests_made / dhl_rate:.1f} s if {threads} were always in flight",
             )
         )
+    return rows
+
+
+def main() -> None:
+    args = parse_args()
+    setup = c.setup_from_args(args)
+    db_kind = c.prepare_database(args.database_url)
+    c.reset_redis(args.redis_url)
+    store, probe = seed_phase(args)
+    fan_out = c.fan_out_width()
+    with c.Subprocesses() as procs:
+        sandbox = procs.sandbox(
+            setup.sandbox_port, args.latency_ms, setup.env, setup.log_dir / "sandbox.log"
+        )
+        worker = procs.worker(setup.env, args.concurrency, setup.log_dir / "worker-bulk.log")
+        measured = bulk_run_phase(args, procs, sandbox, worker, store)
+        # First pull (new events to insert) on a small probe store, then a re-pull of chunks the
+        # bulk run has just synced.
+        chunks = measure_chunks(probe, "first pull") + measure_chunks(store, "re-pull")
+        figures = {}
+        if not args.no_ceiling:
+            print("measuring the sandbox ceiling …", flush=True)
+            in_flight = args.concurrency * fan_out
+            figures = ceiling(
+                sandbox, in_flight, args.ceiling_seconds, procs, setup.env, setup.log_dir
+            )
+
+    from shipments.models import SyncRun
+
+    measured.run = SyncRun.objects.get(pk=measured.run.pk)
+    rows = setup_rows(args, db_kind, measured, fan_out) + result_rows(args, measured)
+    rows += chunk_rows(chunks)
+    rows += ceiling_rows(args, figures, measured)
     print("\nBulk resync benchmark")
     print(c.table(rows))
     print(f"\ncommand: {c.command_line()}")

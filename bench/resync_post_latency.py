@@ -27,7 +27,9 @@ import secrets
 import string
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -61,124 +63,137 @@ def queued_messages() -> int:
     return int(redis.Redis.from_url(common.REDIS_DB_URL).llen("interactive"))
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--connections", type=int, default=50)
-    parser.add_argument("--wrk-threads", type=int, default=2)
-    parser.add_argument("--shipments", type=int, default=10_000)
-    parser.add_argument("--workers", type=int, default=2 * common.cores() + 1)
-    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
-    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
-    parser.add_argument("--warmup", type=float, default=3)
-    parser.add_argument(
-        "--paced", type=float, default=0.5, metavar="SHARE",
-        help="then the POST at this share of its req/s (0: skip)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--py-spy", type=Path, metavar="DIR",
-        help="then profile the POST with py-spy (raw stacks saved in DIR)",
-    )  # fmt: skip
-    parser.add_argument("--no-fail", action="store_true")
-    args = parser.parse_args()
+def parse_args() -> argparse.Namespace:
+    parser = common.argument_parser(__doc__.splitlines()[0], "the POST")
+    return parser.parse_args()
 
-    common.wrk_binary()
-    config = common.ServerConfig(args.workers, args.threads, args.worker_class)
-    env = common.bench_env(TRACK_RESYNC_RATE_PER_IP=RATE_PER_IP)
-    csrf = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
-    headers = {
-        "Accept": "application/json",
-        "Cookie": f"csrftoken={csrf}",
-        "X-CSRFToken": csrf,
-    }
-    with tempfile.TemporaryDirectory(prefix="resync-load-") as tmp, common.database(env):
-        common.setup_django(env)
-        tokens, pk = seed(args.shipments)
-        fresh = iter(tokens)  # in-process figures: each POST names a shipment of its own too
-        json_post = {"HTTP_ACCEPT": "application/json", "HTTP_COOKIE": f"csrftoken={csrf}"}
-        inproc = {
-            "ceiling": common.wsgi_cpu_ms(lambda: common.wsgi_environ(f"/bench/one-row/{pk}/")),
-            "resync": common.wsgi_cpu_ms(
-                lambda: common.wsgi_environ(
-                    f"/track/{next(fresh)}/resync/", "POST", HTTP_X_CSRFTOKEN=csrf, **json_post
-                ),
-                status=202,
-                number=100,
+
+@dataclass
+class Figures:
+    """What one benchmark run measured."""
+
+    tokens: list[str]
+    pk: int
+    inproc: dict[str, float]
+    seconds: float = 0.0
+    warm: Any = None
+    ceiling: Any = None
+    resync: Any = None
+    queued: int = 0
+    paced: list = field(default_factory=list)
+    profile: str = ""
+    jobs: int = 0
+    accepted: int = 0
+    server_errors: int = 0
+
+
+def in_process_phase(args, csrf: str) -> Figures:
+    """Seed; CPU per request of Django alone, in this process (each POST a fresh shipment)."""
+    tokens, pk = seed(args.shipments)
+    fresh = iter(tokens)  # in-process figures: each POST names a shipment of its own too
+    json_post = {"HTTP_ACCEPT": "application/json", "HTTP_COOKIE": f"csrftoken={csrf}"}
+    inproc = {
+        "ceiling": common.wsgi_cpu_ms(lambda: common.wsgi_environ(f"/bench/one-row/{pk}/")),
+        "resync": common.wsgi_cpu_ms(
+            lambda: common.wsgi_environ(
+                f"/track/{next(fresh)}/resync/", "POST", HTTP_X_CSRFTOKEN=csrf, **json_post
             ),
-        }
-        common.close_django()
-        common.clear_redis_state()
-        paths = Path(tmp) / "paths.txt"
-        paths.write_text("".join(f"/track/{token}/resync/\n" for token in tokens))
-        log = Path(tmp) / "gunicorn.log"
-        post = {"method": "POST", "expected": 202, "headers": headers, "paths_file": paths}
-        with common.Gunicorn(config, env, log).start() as server:
-            wrk = {"threads": args.wrk_threads, "connections": args.connections, "server": server}
-            ceiling_url = f"{server.url}/bench/one-row/{pk}/"
-            # Warm up every worker thread (connections, imports), then forget its cooldowns.
-            common.run_wrk("warm-up", ceiling_url, seconds=args.warmup, **wrk)
-            warm = common.run_wrk("warm-up", server.url, seconds=args.warmup, **post, **wrk)
-            common.clear_redis_state()
-            # Every request must name a fresh shipment: keep the run within the tokens we have.
-            budget = 0.6 * len(tokens) / max(warm.rps, 1.0)
-            seconds = max(3.0, min(args.seconds, float(int(budget))))
-            ceiling = common.run_wrk(
-                "ceiling: one-row view (GET)", ceiling_url, seconds=seconds, **wrk
-            )
-            common.clear_redis_state()
-            resync = common.run_wrk(
-                "POST /track/<token>/resync/", server.url, seconds=seconds, **post, **wrk
-            )
-            queued = queued_messages()
-            paced = []  # the same offered rate for the ceiling and the POST
-            if args.paced:
-                rate = args.paced * resync.rps
-                paced.append(
-                    common.run_wrk(
-                        f"ceiling at {rate:.0f} req/s",
-                        ceiling_url,
-                        seconds=seconds,
-                        rate=rate,
-                        **wrk,
-                    )
-                )
-                common.clear_redis_state()  # fresh cooldowns: every shipment may resync again
-                paced.append(
-                    common.run_wrk(
-                        f"POST at {rate:.0f} req/s",
-                        server.url,
-                        seconds=seconds,
-                        rate=rate,
-                        **post,
-                        **wrk,
-                    )
-                )
-            profile = ""
-            if args.py_spy:
-                common.clear_redis_state()
-                args.py_spy.mkdir(parents=True, exist_ok=True)
-                with common.PySpy(server.process.pid, args.py_spy / "resync_post.txt") as spy:
-                    common.run_wrk("profiled", server.url, seconds=seconds, **post, **wrk)
-                profile = spy.summary()
-        common.setup_django(env)
-        jobs, accepted = db_counts()
-        common.close_django()
-        server_errors = log.read_text(errors="replace").count("Traceback")
+            status=202,
+            number=100,
+        ),
+    }
+    common.close_django()
+    common.clear_redis_state()
+    return Figures(tokens, pk, inproc)
 
+
+def saturated_phase(args, server, f: Figures, wrk: dict, post: dict) -> None:
+    """Warm-up (then its cooldowns forgotten), the ceiling and the POST at full load, for as
+    long as the tokens last."""
+    ceiling_url = f"{server.url}/bench/one-row/{f.pk}/"
+    common.run_wrk("warm-up", ceiling_url, seconds=args.warmup, **wrk)
+    f.warm = common.run_wrk("warm-up", server.url, seconds=args.warmup, **post, **wrk)
+    common.clear_redis_state()
+    # Every request must name a fresh shipment: keep the run within the tokens we have.
+    budget = 0.6 * len(f.tokens) / max(f.warm.rps, 1.0)
+    f.seconds = max(3.0, min(args.seconds, float(int(budget))))
+    f.ceiling = common.run_wrk("ceiling: one-row view (GET)", ceiling_url, seconds=f.seconds, **wrk)
+    common.clear_redis_state()
+    f.resync = common.run_wrk(
+        "POST /track/<token>/resync/", server.url, seconds=f.seconds, **post, **wrk
+    )
+    f.queued = queued_messages()
+
+
+def paced_phase(args, server, f: Figures, wrk: dict, post: dict) -> None:
+    """The ceiling and the POST at the same offered rate (--paced share of the POST's)."""
+    if not args.paced:
+        return
+    rate = args.paced * f.resync.rps
+    ceiling_url = f"{server.url}/bench/one-row/{f.pk}/"
+    f.paced.append(
+        common.run_wrk(
+            f"ceiling at {rate:.0f} req/s", ceiling_url, seconds=f.seconds, rate=rate, **wrk
+        )
+    )
+    common.clear_redis_state()  # fresh cooldowns: every shipment may resync again
+    f.paced.append(
+        common.run_wrk(
+            f"POST at {rate:.0f} req/s", server.url, seconds=f.seconds, rate=rate, **post, **wrk
+        )
+    )
+
+
+def profile_phase(args, server, f: Figures, wrk: dict, post: dict) -> None:
+    """With --py-spy: the POST once more, profiled."""
+    if not args.py_spy:
+        return
+    common.clear_redis_state()
+    args.py_spy.mkdir(parents=True, exist_ok=True)
+    with common.PySpy(server.pid, args.py_spy / "resync_post.txt") as spy:
+        common.run_wrk("profiled", server.url, seconds=f.seconds, **post, **wrk)
+    f.profile = spy.summary()
+
+
+def load_phase(args, config, env, tmp: str, f: Figures, headers: dict[str, str]) -> None:
+    """gunicorn under wrk: saturated, paced, profiled; then what reached the database."""
+    paths = Path(tmp) / "paths.txt"
+    paths.write_text("".join(f"/track/{token}/resync/\n" for token in f.tokens))
+    log = Path(tmp) / "gunicorn.log"
+    post = {"method": "POST", "expected": 202, "headers": headers, "paths_file": paths}
+    with common.gunicorn_server(config, env, log).start() as server:
+        wrk = {"threads": args.wrk_threads, "connections": args.connections, "server": server}
+        saturated_phase(args, server, f, wrk, post)
+        paced_phase(args, server, f, wrk, post)
+        profile_phase(args, server, f, wrk, post)
+    common.setup_django(env)
+    f.jobs, f.accepted = db_counts()
+    common.close_django()
+    f.server_errors = log.read_text(errors="replace").count("Traceback")
+
+
+def print_header(config, f: Figures) -> None:
+    resync = f.resync
     print(f"Shopper resync POST latency, {config.describe()}, {common.cores()} cores, PostgreSQL")
     print(
-        f"  endpoint: POST /track/<token>/resync/ (JSON), {len(tokens)} shipments, one per request"
+        f"  endpoint: POST /track/<token>/resync/ (JSON), {len(f.tokens)} shipments, "
+        "one per request"
     )
     print(f"  TRACK_RESYNC_RATE_PER_IP={RATE_PER_IP} (raised so the per-IP limit never answers)")
     print(f"  wrk: {resync.command}")
-    print(f"  duration {seconds:g}s (warm-up rate {warm.rps:.0f}/s; tokens must not run out)")
-    print(f"  queued Celery messages after the run: {queued} (then deleted with Redis db 7)")
-    print(f"  jobs in the database: {jobs} (accepted audit rows {accepted}, warm-up included)")
-    print(f"  server tracebacks logged: {server_errors}")
+    print(f"  duration {f.seconds:g}s (warm-up rate {f.warm.rps:.0f}/s; tokens must not run out)")
+    print(f"  queued Celery messages after the run: {f.queued} (then deleted with Redis db 7)")
+    print(f"  jobs in the database: {f.jobs} (accepted audit rows {f.accepted}, warm-up included)")
+    print(f"  server tracebacks logged: {f.server_errors}")
     if resync.wrapped:
         print("! the run used more requests than shipments: some met a cooldown (429)")
     print()
-    common.print_results([ceiling, resync, *paced])
+    common.print_results([f.ceiling, resync, *f.paced])
+
+
+def print_targets(f: Figures) -> bool:
+    """The figures beside the target; True when it is met and every answer was a 202."""
+    resync, ceiling, inproc = f.resync, f.ceiling, f.inproc
     p95_ok = resync.p95_ms <= 50
     clean = resync.other == 0 and resync.socket_errors == 0 and resync.ok == resync.requests
     print()
@@ -202,21 +217,41 @@ def main() -> int:
         f" {inproc['ceiling'] / inproc['resync']:7.0%} {'-':>10}"
         "  (Django alone: WSGI call, one thread, best of 5)"
     )
-    if paced:
-        calm_ceiling, calm = paced
+    if f.paced:
+        calm_ceiling, calm = f.paced
         print(
             f"{'resync p95 when not saturated':<28} {calm.p95_ms:10.1f} {calm_ceiling.p95_ms:10.1f}"
             f" {calm.p95_ms / max(calm_ceiling.p95_ms, 0.001):6.1f}x {'<= 50 ms':>10}"
             f"  {common.verdict(calm.p95_ms <= 50 and calm.other == 0)}"
             f"  (both paced to {calm.rps:.0f} req/s by the same 50 clients)"
         )
-    if not clean or (paced and paced[1].other):
+    if not clean or (f.paced and f.paced[1].other):
         print("! some answers were not 202: the figures above are not valid")
-    if profile:
+    return p95_ok and clean
+
+
+def main() -> int:
+    args = parse_args()
+    common.wrk_binary()
+    config = common.ServerConfig(args.workers, args.threads, args.worker_class)
+    env = common.bench_env(TRACK_RESYNC_RATE_PER_IP=RATE_PER_IP)
+    csrf = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+    headers = {
+        "Accept": "application/json",
+        "Cookie": f"csrftoken={csrf}",
+        "X-CSRFToken": csrf,
+    }
+    with tempfile.TemporaryDirectory(prefix="resync-load-") as tmp, common.database(env):
+        common.setup_django(env)
+        figures = in_process_phase(args, csrf)
+        load_phase(args, config, env, tmp, figures, headers)
+    print_header(config, figures)
+    met = print_targets(figures)
+    if figures.profile:
         print()
         print(f"py-spy profile of the POST under the same load ({args.py_spy}):")
-        print(profile)
-    return 0 if (p95_ok and clean) or args.no_fail else 1
+        print(figures.profile)
+    return 0 if met or args.no_fail else 1
 
 
 if __name__ == "__main__":

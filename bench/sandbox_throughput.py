@@ -10,47 +10,38 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
-import time
 from pathlib import Path
 
-import requests
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import _common as c  # noqa: E402
 
+from harness.sandbox import SandboxProcess  # noqa: E402
 from shipments.carriers.numbers import example_number  # noqa: E402
-from shipments.tests.sandbox_fixtures import SandboxProcess  # noqa: E402
 
 
 def hammer(name: str, threads: int, seconds: float, call) -> None:
-    counts = [0] * threads
-    errors = [0] * threads
-    stop = time.monotonic() + seconds
-
-    def worker(i: int) -> None:
-        with requests.Session() as session:
-            n = 0
-            while time.monotonic() < stop:
-                response = call(session, i, n)
-                if response.status_code == 200:
-                    counts[i] += 1
-                else:
-                    errors[i] += 1
-                n += 1
-
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    started = time.monotonic()
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    elapsed = time.monotonic() - started
-    total = sum(counts)
+    """`call` in `threads` keep-alive sessions for `seconds`; prints requests/s of 200s."""
+    rate, total, errors = c.hammer(threads, seconds, call)
+    elapsed = total / rate if rate else seconds
     print(
         f"{name:<34} {threads:>2} threads  {total:>6} ok / {elapsed:4.1f} s  "
-        f"= {total / elapsed:7.0f} req/s  ({sum(errors)} errors)"
+        f"= {rate:7.0f} req/s  ({errors} errors)"
     )
+
+
+def native_batch(url: str, numbers: list[str], size: int):
+    """The sandbox's own endpoint (not a carrier of shipments): raw HTTP throughput."""
+
+    def call(s, i: int, n: int):
+        start = (i * 31 + n) * size % len(numbers) if size == 1 else (n % 20) * size
+        return s.get(
+            f"{url}/sandbox/v1/track",
+            params={"numbers": ",".join(numbers[start : start + size])},
+            timeout=10,
+        )
+
+    return call
 
 
 def main() -> None:
@@ -63,38 +54,17 @@ def main() -> None:
     process = None
     url = args.url.rstrip("/")
     if not url:
-        process = SandboxProcess().start()
+        process = SandboxProcess(
+            env={**c.harness_env.child_env(), "DJANGO_SETTINGS_MODULE": "resync_site.settings_test"}
+        ).start()
         url = process.url
     numbers = [example_number("sandbox", i) for i in range(200)]
     dhl_numbers = [example_number("dhl", i) for i in range(200)]
     try:
-        hammer(
-            "native GET /sandbox/v1/track (1)",
-            args.threads,
-            args.seconds,
-            lambda s, i, n: s.get(
-                f"{url}/sandbox/v1/track", params={"numbers": numbers[(i * 31 + n) % 200]}
-            ),
-        )
-        hammer(
-            "native GET /sandbox/v1/track (10)",
-            args.threads,
-            args.seconds,
-            lambda s, i, n: s.get(
-                f"{url}/sandbox/v1/track",
-                params={"numbers": ",".join(numbers[(n % 20) * 10 : (n % 20) * 10 + 10])},
-            ),
-        )
-        hammer(
-            "DHL GET /track/shipments",
-            args.threads,
-            args.seconds,
-            lambda s, i, n: s.get(
-                f"{url}/track/shipments",
-                params={"trackingNumber": dhl_numbers[(i * 31 + n) % 200]},
-                headers={"DHL-API-Key": "bench"},
-            ),
-        )
+        for size in (1, 10):
+            label = f"native GET /sandbox/v1/track ({size})"
+            hammer(label, args.threads, args.seconds, native_batch(url, numbers, size))
+        hammer("DHL GET /track/shipments", args.threads, args.seconds, c.dhl_call(url, dhl_numbers))
     finally:
         if process is not None:
             process.stop()

@@ -20,6 +20,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -100,95 +101,114 @@ def summary(samples: list[dict]) -> str:
     )
 
 
-def main() -> None:
-    args = parse_args()
-    setup = c.setup_from_args(args)
-    env, sandbox_port, log_dir = setup.env, setup.sandbox_port, setup.log_dir
+def seed_phase(args) -> tuple[Any, list]:
+    """Store A for the bulk run, store B's few shipments for the clicks."""
+    from shipments.models import Shipment
 
-    from django.conf import settings
-    from django.db import close_old_connections
-
-    from shipments import services
-    from shipments.models import RequestSource, Shipment, SyncRun
-
-    db_kind = c.prepare_database(args.database_url)
-    c.reset_redis(args.redis_url)
     bulk_store = c.seed_store("bench-bulk", args.shipments)
     single_store = c.seed_store("bench-single", 6 * 4, number_offset=800_000)
     singles = list(Shipment.objects.filter(store=single_store).order_by("id"))
     print(f"seeded {args.shipments} + {len(singles)} shipments", flush=True)
-    fan_out = c.fan_out_width()
+    return bulk_store, singles
 
-    idle: list[dict] = []
-    during: list[dict] = []
-    with c.Subprocesses() as procs:
-        procs.sandbox(sandbox_port, args.latency_ms, env, log_dir / "sandbox-single.log")
-        worker = procs.worker(env, args.concurrency, log_dir / "worker-single.log")
-        print(f"worker ready (pid {worker.pid}); {args.idle_clicks} idle clicks", flush=True)
-        analyzer = c.AutoAnalyze().start()
-        for i in range(args.idle_clicks):
-            idle.append(click(singles[i % len(singles)], args.timeout))
-            time.sleep(0.2)
 
-        t0 = time.monotonic()
-        verdict = services.store_bulk_resync(
-            store=bulk_store, window="60d", source=RequestSource.CLI, force=True
-        )
-        run_id = verdict.run.pk
-        while True:  # clicks start once the run is really under way
-            close_old_connections()
-            run = SyncRun.objects.get(pk=run_id)
-            if run.done > 0 or time.monotonic() - t0 > 60:
-                break
-            time.sleep(0.05)
-        first_progress = (run.done, run.total)
-        print(f"bulk run {run_id} {run.state} {run.done}/{run.total}; clicking", flush=True)
-        for i in range(args.clicks):
-            # Start with a different carrier than the idle clicks did.
-            shipment = singles[(args.idle_clicks + i) % len(singles)]
-            sample = click(shipment, args.timeout)
-            during.append(sample)
-            done = SyncRun.objects.values_list("done", flat=True).get(pk=run_id)
-            print(
-                f"  click {i + 1:>2} {sample['carrier']:<9} {sample['state']:<9} "
-                f"{sample['latency']:.2f} s (queued {sample['queued']:.2f} s, "
-                f"running {sample['running']:.2f} s)  bulk {done}/{run.total}",
-                flush=True,
-            )
-            time.sleep(args.interval)
+def idle_clicks_phase(args, singles: list) -> list[dict]:
+    """The baseline: clicks on an idle worker."""
+    idle = []
+    for i in range(args.idle_clicks):
+        idle.append(click(singles[i % len(singles)], args.timeout))
+        time.sleep(0.2)
+    return idle
+
+
+def start_bulk_phase(bulk_store) -> tuple[int, float, Any]:
+    """Store A's 60d bulk resync, until it has made progress (at most 60 s)."""
+    from django.db import close_old_connections
+
+    from shipments import services
+    from shipments.models import RequestSource, SyncRun
+
+    t0 = time.monotonic()
+    verdict = services.store_bulk_resync(
+        store=bulk_store, window="60d", source=RequestSource.CLI, force=True
+    )
+    run_id = verdict.run.pk
+    while True:  # clicks start once the run is really under way
         close_old_connections()
         run = SyncRun.objects.get(pk=run_id)
-        last_progress = (run.state, run.done, run.total)
-        bulk_wall = None
-        if args.wait_bulk:
-            while run.state not in ("completed", "completed_with_errors", "failed"):
-                time.sleep(0.2)
-                close_old_connections()
-                run = SyncRun.objects.get(pk=run_id)
-            bulk_wall = time.monotonic() - t0
-        analyzer.stop()
+        if run.done > 0 or time.monotonic() - t0 > 60:
+            break
+        time.sleep(0.05)
+    print(f"bulk run {run_id} {run.state} {run.done}/{run.total}; clicking", flush=True)
+    return run_id, t0, run
 
+
+def clicks_during_bulk_phase(args, singles: list, run_id: int, total: int) -> list[dict]:
+    """--clicks single resyncs while the run goes, --interval seconds apart."""
+    from shipments.models import SyncRun
+
+    during = []
+    for i in range(args.clicks):
+        # Start with a different carrier than the idle clicks did.
+        shipment = singles[(args.idle_clicks + i) % len(singles)]
+        sample = click(shipment, args.timeout)
+        during.append(sample)
+        done = SyncRun.objects.values_list("done", flat=True).get(pk=run_id)
+        print(
+            f"  click {i + 1:>2} {sample['carrier']:<9} {sample['state']:<9} "
+            f"{sample['latency']:.2f} s (queued {sample['queued']:.2f} s, "
+            f"running {sample['running']:.2f} s)  bulk {done}/{total}",
+            flush=True,
+        )
+        time.sleep(args.interval)
+    return during
+
+
+def bulk_end_phase(args, run_id: int, t0: float) -> tuple[Any, tuple, float | None]:
+    """The run after the last click; with --wait-bulk, waited for to its end."""
+    from django.db import close_old_connections
+
+    from shipments.models import SyncRun
+
+    close_old_connections()
+    run = SyncRun.objects.get(pk=run_id)
+    last_progress = (run.state, run.done, run.total)
+    bulk_wall = None
+    if args.wait_bulk:
+        while run.state not in ("completed", "completed_with_errors", "failed"):
+            time.sleep(0.2)
+            close_old_connections()
+            run = SyncRun.objects.get(pk=run_id)
+        bulk_wall = time.monotonic() - t0
+    return run, last_progress, bulk_wall
+
+
+def target_verdict(during: list[dict]) -> str:
+    latencies = [s["latency"] for s in during]
+    return (
+        f"   target ≤ {TARGET_S} s: "
+        + ("MET" if max(latencies) <= TARGET_S else "MISSED (max)")
+        + ("" if c.percentile(latencies, 95) <= TARGET_S else " / MISSED (p95)")
+    )
+
+
+def report_rows(args, db_kind: str, note: str, samples: dict, progress: dict) -> list:
+    """The printed figures: `samples` idle/during, `progress` first/last/run/wall."""
+    from django.conf import settings
+
+    idle, during = samples["idle"], samples["during"]
+    first_progress, last_progress = progress["first"], progress["last"]
     still_running = last_progress[0] in ("queued", "running")
     rows = [
-        ("database", f"{db_kind} ({settings.DATABASES['default']['NAME']}); {analyzer.note()}"),
+        ("database", f"{db_kind} ({settings.DATABASES['default']['NAME']}); {note}"),
         ("sandbox latency", f"{args.latency_ms} ms"),
         (
             "worker",
-            f"--concurrency {args.concurrency}, fan-out {fan_out} per track(); "
+            f"--concurrency {args.concurrency}, fan-out {progress['fan_out']} per track(); "
             "chunks: " + c.chunk_sizes(),
         ),
         ("idle worker (baseline)", summary(idle) if idle else "-"),
-        (
-            "during the bulk run",
-            summary(during)
-            + f"   target ≤ {TARGET_S} s: "
-            + ("MET" if max(s["latency"] for s in during) <= TARGET_S else "MISSED (max)")
-            + (
-                ""
-                if c.percentile([s["latency"] for s in during], 95) <= TARGET_S
-                else " / MISSED (p95)"
-            ),
-        ),
+        ("during the bulk run", summary(during) + target_verdict(during)),
         (
             "by carrier (during)",
             ", ".join(
@@ -203,11 +223,42 @@ def main() -> None:
             + (" (still running: every click was during the run)" if still_running else ""),
         ),
     ]
-    if bulk_wall is not None:
-        rows.append(("bulk run wall", f"{bulk_wall:.1f} s ({run.state})"))
+    if progress["wall"] is not None:
+        rows.append(("bulk run wall", f"{progress['wall']:.1f} s ({progress['run'].state})"))
     failed = [s for s in idle + during if s["state"] != "succeeded"]
     if failed:
         rows.append(("not succeeded", ", ".join(f"{s['carrier']} {s['state']}" for s in failed)))
+    return rows
+
+
+def main() -> None:
+    args = parse_args()
+    setup = c.setup_from_args(args)
+    env, log_dir = setup.env, setup.log_dir
+    db_kind = c.prepare_database(args.database_url)
+    c.reset_redis(args.redis_url)
+    bulk_store, singles = seed_phase(args)
+    fan_out = c.fan_out_width()
+    with c.Subprocesses() as procs:
+        procs.sandbox(setup.sandbox_port, args.latency_ms, env, log_dir / "sandbox-single.log")
+        worker = procs.worker(env, args.concurrency, log_dir / "worker-single.log")
+        print(f"worker ready (pid {worker.pid}); {args.idle_clicks} idle clicks", flush=True)
+        analyzer = c.AutoAnalyze().start()
+        idle = idle_clicks_phase(args, singles)
+        run_id, t0, run = start_bulk_phase(bulk_store)
+        first_progress = (run.done, run.total)
+        during = clicks_during_bulk_phase(args, singles, run_id, run.total)
+        run, last_progress, bulk_wall = bulk_end_phase(args, run_id, t0)
+        analyzer.stop()
+
+    progress = {
+        "first": first_progress,
+        "last": last_progress,
+        "run": run,
+        "wall": bulk_wall,
+        "fan_out": fan_out,
+    }
+    rows = report_rows(args, db_kind, analyzer.note(), {"idle": idle, "during": during}, progress)
     print("\nSingle resync during a bulk run")
     print(c.table(rows))
     print(f"\ncommand: {c.command_line()}")

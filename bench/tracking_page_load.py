@@ -27,7 +27,9 @@ import datetime as dt
 import sys
 import tempfile
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -122,100 +124,115 @@ def queries_per_request(paths: dict[str, str]) -> dict[str, int]:
     return counts
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--connections", type=int, default=50)
-    parser.add_argument("--wrk-threads", type=int, default=2)
-    parser.add_argument("--shipments", type=int, default=10_000)
-    parser.add_argument("--workers", type=int, default=2 * common.cores() + 1)
-    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
-    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
-    parser.add_argument("--warmup", type=float, default=3)
-    parser.add_argument("--rounds", type=int, default=1, help="ceiling/page pairs (median kept)")
-    parser.add_argument(
-        "--paced",
-        type=float,
-        default=0.5,
-        metavar="SHARE",
-        help="then the page at this share of its req/s (0: skip)",
-    )
-    parser.add_argument(
-        "--py-spy",
-        type=Path,
-        metavar="DIR",
-        help="then profile the page with py-spy (raw stacks saved in DIR)",
-    )
-    parser.add_argument("--no-fail", action="store_true")
-    args = parser.parse_args()
+def parse_args() -> argparse.Namespace:
+    parser = common.argument_parser(__doc__.splitlines()[0], "the page", rounds=True)
+    return parser.parse_args()
 
-    common.wrk_binary()
-    config = common.ServerConfig(args.workers, args.threads, args.worker_class)
-    env = common.bench_env(ALLOWED_HOSTS="127.0.0.1,localhost,testserver")
-    with tempfile.TemporaryDirectory(prefix="resync-load-") as tmp, common.database(env):
-        common.setup_django(env)
-        token, pk = seed(args.shipments)
-        page_path, ceiling_path = f"/track/{token}/", f"/bench/one-row/{pk}/"
-        queries = queries_per_request({"page": page_path, "ceiling": ceiling_path})
-        inproc = {
-            label: common.wsgi_cpu_ms(lambda path=path: common.wsgi_environ(path))
-            for label, path in (("ceiling", ceiling_path), ("page", page_path))
-        }
-        common.close_django()
-        common.flush_redis()
 
-        log = Path(tmp) / "gunicorn.log"
-        with common.Gunicorn(config, env, log).start() as server:
-            page_url, ceiling_url = server.url + page_path, server.url + ceiling_path
-            with urllib.request.urlopen(page_url) as response:
-                page_bytes = len(response.read())
-            wrk = {"threads": args.wrk_threads, "connections": args.connections, "server": server}
-            for url in (ceiling_url, page_url):
-                common.run_wrk("warm-up", url, seconds=args.warmup, **wrk)
-            pairs = []
-            for _ in range(args.rounds):
-                ceiling = common.run_wrk(
-                    "ceiling: one-row view", ceiling_url, seconds=args.seconds, **wrk
-                )
-                page = common.run_wrk("tracking page", page_url, seconds=args.seconds, **wrk)
-                pairs.append((ceiling, page))
-            ceiling, page = sorted(pairs, key=lambda pair: pair[1].rps / max(pair[0].rps, 1))[
-                len(pairs) // 2
-            ]
-            paced = []  # the same offered rate for the ceiling and the page
-            if args.paced:
-                rate = args.paced * page.rps
-                for label, url in (("ceiling", ceiling_url), ("tracking page", page_url)):
-                    paced.append(
-                        common.run_wrk(
-                            f"{label} at {rate:.0f} req/s",
-                            url,
-                            seconds=args.seconds,
-                            rate=rate,
-                            **wrk,
-                        )
-                    )
-            profile = ""
-            if args.py_spy:
-                args.py_spy.mkdir(parents=True, exist_ok=True)
-                out = args.py_spy / "tracking_page.txt"
-                with common.PySpy(server.process.pid, out) as spy:
-                    common.run_wrk("profiled", page_url, seconds=args.seconds, **wrk)
-                profile = spy.summary()
-        server_errors = log.read_text(errors="replace").count("Traceback")
+@dataclass
+class Figures:
+    """What one benchmark run measured."""
 
+    page_path: str
+    ceiling_path: str
+    queries: dict[str, int]
+    inproc: dict[str, float]
+    page_bytes: int = 0
+    pairs: list = field(default_factory=list)
+    ceiling: Any = None
+    page: Any = None
+    paced: list = field(default_factory=list)
+    profile: str = ""
+    server_errors: int = 0
+
+
+def in_process_phase(args) -> Figures:
+    """Seed; queries per request and CPU per request of Django alone, in this process."""
+    token, pk = seed(args.shipments)
+    page_path, ceiling_path = f"/track/{token}/", f"/bench/one-row/{pk}/"
+    queries = queries_per_request({"page": page_path, "ceiling": ceiling_path})
+    inproc = {
+        label: common.wsgi_cpu_ms(lambda path=path: common.wsgi_environ(path))
+        for label, path in (("ceiling", ceiling_path), ("page", page_path))
+    }
+    common.close_django()
+    common.flush_redis()
+    return Figures(page_path, ceiling_path, queries, inproc)
+
+
+def saturated_phase(args, server, f: Figures, wrk: dict) -> None:
+    """Warm-up, then --rounds pairs of ceiling and page at full load; the median pair kept."""
+    page_url, ceiling_url = server.url + f.page_path, server.url + f.ceiling_path
+    for url in (ceiling_url, page_url):
+        common.run_wrk("warm-up", url, seconds=args.warmup, **wrk)
+    for _ in range(args.rounds):
+        ceiling = common.run_wrk("ceiling: one-row view", ceiling_url, seconds=args.seconds, **wrk)
+        page = common.run_wrk("tracking page", page_url, seconds=args.seconds, **wrk)
+        f.pairs.append((ceiling, page))
+    f.ceiling, f.page = sorted(f.pairs, key=lambda pair: pair[1].rps / max(pair[0].rps, 1))[
+        len(f.pairs) // 2
+    ]
+
+
+def paced_phase(args, server, f: Figures, wrk: dict) -> None:
+    """The ceiling and the page at the same offered rate (--paced share of the page's)."""
+    if not args.paced:
+        return
+    rate = args.paced * f.page.rps
+    for label, path in (("ceiling", f.ceiling_path), ("tracking page", f.page_path)):
+        f.paced.append(
+            common.run_wrk(
+                f"{label} at {rate:.0f} req/s",
+                server.url + path,
+                seconds=args.seconds,
+                rate=rate,
+                **wrk,
+            )
+        )
+
+
+def profile_phase(args, server, f: Figures, wrk: dict) -> None:
+    """With --py-spy: the page once more, profiled."""
+    if not args.py_spy:
+        return
+    args.py_spy.mkdir(parents=True, exist_ok=True)
+    out = args.py_spy / "tracking_page.txt"
+    with common.PySpy(server.pid, out) as spy:
+        common.run_wrk("profiled", server.url + f.page_path, seconds=args.seconds, **wrk)
+    f.profile = spy.summary()
+
+
+def load_phase(args, config, env, tmp: str, f: Figures) -> None:
+    """gunicorn under wrk: saturated, paced, profiled."""
+    log = Path(tmp) / "gunicorn.log"
+    with common.gunicorn_server(config, env, log).start() as server:
+        with urllib.request.urlopen(server.url + f.page_path) as response:
+            f.page_bytes = len(response.read())
+        wrk = {"threads": args.wrk_threads, "connections": args.connections, "server": server}
+        saturated_phase(args, server, f, wrk)
+        paced_phase(args, server, f, wrk)
+        profile_phase(args, server, f, wrk)
+    f.server_errors = log.read_text(errors="replace").count("Traceback")
+
+
+def print_header(args, config, f: Figures) -> None:
     print(f"Tracking page load, {config.describe()}, {common.cores()} cores, PostgreSQL, DEBUG=0")
-    print(f"  page:    GET {page_path}  ({page_bytes} bytes, 10 events, 2 siblings)")
-    print(f"  ceiling: GET {ceiling_path}")
-    print(f"  queries per request: page {queries['page']}, ceiling {queries['ceiling']}")
-    print(f"  wrk: {page.command}")
-    print(f"  server tracebacks logged: {server_errors}")
+    print(f"  page:    GET {f.page_path}  ({f.page_bytes} bytes, 10 events, 2 siblings)")
+    print(f"  ceiling: GET {f.ceiling_path}")
+    print(f"  queries per request: page {f.queries['page']}, ceiling {f.queries['ceiling']}")
+    print(f"  wrk: {f.page.command}")
+    print(f"  server tracebacks logged: {f.server_errors}")
     if args.rounds > 1:
-        for i, (c, p) in enumerate(pairs, 1):
+        for i, (c, p) in enumerate(f.pairs, 1):
             print(f"  round {i}: ceiling {c.rps:.0f} req/s, page {p.rps:.0f} req/s")
         print("  (figures below: the median round by ratio)")
     print()
-    common.print_results([ceiling, page, *paced])
+    common.print_results([f.ceiling, f.page, *f.paced])
+
+
+def print_targets(f: Figures) -> bool:
+    """The figures beside their targets; True when every target is met and answers are clean."""
+    page, ceiling, inproc = f.page, f.ceiling, f.inproc
     ratio = page.rps / ceiling.rps if ceiling.rps else 0.0
     ratio_ok = ratio >= 0.5
     p99_ok = page.p99_ms <= 50
@@ -241,8 +258,8 @@ def main() -> int:
         f"{'in-process CPU ms/request':<28} {inproc['page']:10.2f} {inproc['ceiling']:10.2f}"
         f" {inproc_ratio:7.0%} {'-':>10}  (Django alone: WSGI call, one thread, best of 5)"
     )
-    if paced:
-        calm_ceiling, calm = paced
+    if f.paced:
+        calm_ceiling, calm = f.paced
         print(
             f"{'page p99 when not saturated':<28} {calm.p99_ms:10.1f} {calm_ceiling.p99_ms:10.1f}"
             f" {calm.p99_ms / max(calm_ceiling.p99_ms, 0.001):6.1f}x {'<= 50 ms':>10}"
@@ -251,11 +268,25 @@ def main() -> int:
         )
     if not clean:
         print("! some answers were errors: the figures above are not valid")
-    if profile:
+    return ratio_ok and p99_ok and clean
+
+
+def main() -> int:
+    args = parse_args()
+    common.wrk_binary()
+    config = common.ServerConfig(args.workers, args.threads, args.worker_class)
+    env = common.bench_env(ALLOWED_HOSTS="127.0.0.1,localhost,testserver")
+    with tempfile.TemporaryDirectory(prefix="resync-load-") as tmp, common.database(env):
+        common.setup_django(env)
+        figures = in_process_phase(args)
+        load_phase(args, config, env, tmp, figures)
+    print_header(args, config, figures)
+    met = print_targets(figures)
+    if figures.profile:
         print()
         print(f"py-spy profile of the page under the same load ({args.py_spy}):")
-        print(profile)
-    return 0 if (ratio_ok and p99_ok and clean) or args.no_fail else 1
+        print(figures.profile)
+    return 0 if met or args.no_fail else 1
 
 
 if __name__ == "__main__":

@@ -20,7 +20,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from harness import Browser, Drill, DrillFailed, arguments, main, retry_after_of, wait_until
+from _drill import (
+    Browser,
+    Drill,
+    DrillFailed,
+    Seeded,
+    arguments,
+    main,
+    retry_after_of,
+    wait_until,
+)
 
 SHOPPERS, MERCHANTS = 100, 50
 QUICK_SHOPPERS, QUICK_MERCHANTS = 100, 20
@@ -93,25 +102,24 @@ def judge(report, label: str, answers: list[Answer], expected: int) -> None:
     report.step(f"{label}: slowest answer {slowest:.2f}s")
 
 
-def drill(d: Drill) -> None:
-    report = d.report
-    shoppers = QUICK_SHOPPERS if d.args.quick else SHOPPERS
-    merchants = QUICK_MERCHANTS if d.args.quick else MERCHANTS
+def start_phase(d: Drill, merchants: int) -> Seeded:
+    """Redis, database, 60 shipments and the merchants, then sandbox, web and one worker."""
     d.start_redis()
     d.migrate()
     seeded = d.seed(shipments=60, merchants=merchants)
     d.start_stack(latency_ms=50, concurrency=2, beat=False)
-    report.step(
+    d.report.step(
         f"per-IP limit on the public resync raised to TRACK_RESYNC_RATE_PER_IP={IP_RATE} "
         "(every shopper here is 127.0.0.1): the shared 5-minute cooldown is what is measured"
     )
+    return seeded
 
-    from shipments.models import ResyncJob, ResyncRequest, Shipment, SyncRun
 
-    shipment = Shipment.objects.get(pk=seeded.shipment_ids[0])
-    token_path = f"/track/{shipment.public_token}/"
+def open_sessions_phase(
+    d: Drill, seeded: Seeded, token_path: str, shoppers: int
+) -> tuple[list[Browser], list[Browser]]:
+    """Shoppers open the tracking page (their own session and CSRF cookie), merchants sign in."""
 
-    # Shoppers: their own session each, with the CSRF cookie of the tracking page.
     def shopper(_: int) -> Browser:
         browser = Browser(d.web_url)
         page = browser.get(token_path)
@@ -123,14 +131,20 @@ def drill(d: Drill) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         shopper_browsers = list(pool.map(shopper, range(shoppers)))
         merchant_browsers = list(pool.map(d.merchant, seeded.merchants))
-    report.step(
-        f"{shoppers} shoppers opened the tracking page, {merchants} merchants signed in "
-        f"({time.monotonic() - started:.1f}s)"
+    d.report.step(
+        f"{shoppers} shoppers opened the tracking page, {len(merchant_browsers)} merchants "
+        f"signed in ({time.monotonic() - started:.1f}s)"
     )
+    return shopper_browsers, merchant_browsers
 
-    users = [(b, f"{token_path}resync/", {}) for b in shopper_browsers]
-    bosses = [(b, "/app/shipments/resync/", {"window": "7d"}) for b in merchant_browsers]
-    barrier = threading.Barrier(shoppers + merchants)
+
+def storm_phase(
+    d: Drill, shoppers: list[Browser], merchants: list[Browser], token_path: str
+) -> tuple[list[Answer], list[Answer]]:
+    """Every shopper and every merchant clicks once, all released by one barrier; judged."""
+    users = [(b, f"{token_path}resync/", {}) for b in shoppers]
+    bosses = [(b, "/app/shipments/resync/", {"window": "7d"}) for b in merchants]
+    barrier = threading.Barrier(len(shoppers) + len(merchants))
     fired = time.monotonic()
     shopper_answers, threads1 = storm("shoppers", users, barrier)
     merchant_answers, threads2 = storm("merchants", bosses, barrier)
@@ -138,20 +152,32 @@ def drill(d: Drill) -> None:
         thread.join(timeout=90)
     if any(thread.is_alive() for thread in threads1 + threads2):
         raise DrillFailed("some clicks got no answer within 90 s")
-    report.step(
-        f"{shoppers + merchants} POSTs released at once, all answered in "
+    d.report.step(
+        f"{len(shoppers) + len(merchants)} POSTs released at once, all answered in "
         f"{time.monotonic() - fired:.2f}s"
     )
-    judge(report, f"shoppers ({shoppers} × POST /track/<token>/resync/)", shopper_answers, shoppers)
     judge(
-        report,
-        f"merchants ({merchants} × POST /app/shipments/resync/)",
+        d.report,
+        f"shoppers ({len(shoppers)} × POST /track/<token>/resync/)",
+        shopper_answers,
+        len(shoppers),
+    )
+    judge(
+        d.report,
+        f"merchants ({len(merchants)} × POST /app/shipments/resync/)",
         merchant_answers,
-        merchants,
+        len(merchants),
     )
     reasons = sorted({a.body.get("reason", "") for a in merchant_answers if a.status == 429})
-    report.step(f"merchant refusal reasons: {reasons}")
+    d.report.step(f"merchant refusal reasons: {reasons}")
+    return shopper_answers, merchant_answers
 
+
+def verify_database_phase(d: Drill, seeded: Seeded, shipment, shoppers: int, merchants: int):
+    """One job, one run, and an audit row for every click with one accepted each."""
+    from shipments.models import ResyncJob, ResyncRequest, SyncRun
+
+    report = d.report
     jobs = ResyncJob.objects.filter(shipment=shipment)
     runs = SyncRun.objects.filter(store_id=seeded.store_id)
     report.check("exactly one resync job in the database", jobs.count() == 1, f"{jobs.count()}")
@@ -167,13 +193,19 @@ def drill(d: Drill) -> None:
         f"single {single.filter(accepted=True).count()}/{single.count()} accepted, "
         f"bulk {bulk.filter(accepted=True).count()}/{bulk.count()} accepted",
     )
+    return jobs, runs
+
+
+def worker_finishes_phase(d: Drill, seeded: Seeded, jobs, runs) -> None:
+    """The one job and the one run finish on the real worker."""
+    from shipments.models import ResyncJob
 
     job = wait_until(
         lambda: (j := ResyncJob.objects.get(pk=jobs.get().pk)).is_finished and j,
         timeout=60,
         what="the shopper's job to finish",
     )
-    report.check(
+    d.report.check(
         "the one job succeeded on the worker",
         job.state == "succeeded",
         f"{job.state}: {job.message}",
@@ -181,14 +213,32 @@ def drill(d: Drill) -> None:
     run = d.wait_run_finished(runs.get().pk, timeout=120)
     d.check_run_exact(run.pk, expected_total=len(seeded.shipment_ids))
 
-    # After the storm: the cooldown holds for both buttons, and the IP limit did not answer.
-    again = shopper_browsers[0].post(f"{token_path}resync/")
-    report.check(
+
+def cooldown_holds_phase(d: Drill, shopper: Browser, token_path: str) -> None:
+    """After the storm: the cooldown holds, and the IP limit did not answer."""
+    again = shopper.post(f"{token_path}resync/")
+    d.report.check(
         "a later shopper click is still refused by the cooldown (429, reason cooldown)",
         again.status_code == 429 and again.json().get("reason") == "cooldown",
         f"HTTP {again.status_code} {again.json().get('reason')} Retry-After "
         f"{again.headers.get('Retry-After')}",
     )
+
+
+def drill(d: Drill) -> None:
+    shoppers = QUICK_SHOPPERS if d.args.quick else SHOPPERS
+    merchants = QUICK_MERCHANTS if d.args.quick else MERCHANTS
+    seeded = start_phase(d, merchants)
+
+    from shipments.models import Shipment
+
+    shipment = Shipment.objects.get(pk=seeded.shipment_ids[0])
+    token_path = f"/track/{shipment.public_token}/"
+    shopper_browsers, merchant_browsers = open_sessions_phase(d, seeded, token_path, shoppers)
+    storm_phase(d, shopper_browsers, merchant_browsers, token_path)
+    jobs, runs = verify_database_phase(d, seeded, shipment, shoppers, merchants)
+    worker_finishes_phase(d, seeded, jobs, runs)
+    cooldown_holds_phase(d, shopper_browsers[0], token_path)
     for browser in shopper_browsers + merchant_browsers:
         browser.close()
     d.check_no_tracebacks(*[s for s in d.services if s.name in ("web", "worker1")])

@@ -19,12 +19,15 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
-from harness import (
+from _drill import (
     Browser,
     Drill,
     DrillFailed,
-    Service,
+    Process,
+    Seeded,
     arguments,
     background,
     main,
@@ -96,13 +99,35 @@ def summary(samples: list[Sample]) -> str:
     return ", ".join(f"{what} {status}×{n}" for (what, status), n in sorted(counts.items()))
 
 
-def drill(d: Drill) -> None:
-    report = d.report
-    n = d.args.shipments
-    outage = 6.0 if d.args.quick else 12.0
+@dataclass
+class People:
+    """Who clicks and browses during the drill, each with a session of their own."""
+
+    owner: Browser  # the merchant who starts the run
+    shopper: Browser
+    shopper2: Browser
+    details: Browser  # a merchant on shipment details pages
+    tab: Browser  # a merchant on the shipments list
+    health: Browser  # a load balancer's probe
+    tokens: list[tuple[int, str]]  # (shipment id, public token) of 200 shipments
+
+
+@dataclass
+class Outage:
+    """When Redis went away and came back (monotonic), and the run at those moments."""
+
+    t_stop: float = 0.0
+    t_restart: float = 0.0
+    at_restart: Any = None
+    late_job: Any = None
+    final: Any = None
+
+
+def start_phase(d: Drill) -> tuple[Process, Seeded, dict[str, Process], list[Process]]:
+    """Redis, database, seed data, the stack, and a second worker for single resyncs."""
     redis = d.start_redis()
     d.migrate()
-    seeded = d.seed(shipments=n + 1, merchants=3)
+    seeded = d.seed(shipments=d.args.shipments + 1, merchants=3)
     stack = d.start_stack(latency_ms=50, concurrency=2)
     # A second worker for people's single resyncs (a usual scale-out): at the moment Redis dies it
     # runs one job and has a free process waiting on the broker.
@@ -110,19 +135,28 @@ def drill(d: Drill) -> None:
         stack["worker1"],
         d.start_worker("interactive1", concurrency=4, queues="interactive"),
     ]
-    report.step(f"settings: {d.describe_settings()}")
+    d.report.step(f"settings: {d.describe_settings()}")
+    return redis, seeded, stack, workers
 
+
+def slow_shipment_phase(seeded: Seeded) -> tuple[int, str]:
+    """One shipment outside the run's window (shipped 20 days ago): the merchant's single
+    resync of it hangs at the carrier once (5 s > CARRIER_READ_TIMEOUT), so it is running at
+    the kill."""
     from django.utils import timezone
 
-    from shipments.models import ResyncJob, Shipment
+    from shipments.models import Shipment
 
-    # One shipment outside the run's window (shipped 20 days ago): the merchant's single resync
-    # of it hangs at the carrier once (5 s > CARRIER_READ_TIMEOUT), so it is running at the kill.
     slow_sid = seeded.shipment_ids[-1]
     Shipment.objects.filter(pk=slow_sid).update(
         shipped_at=timezone.now() - timezone.timedelta(days=20)
     )
-    slow_number = Shipment.objects.get(pk=slow_sid).tracking_number
+    return slow_sid, Shipment.objects.get(pk=slow_sid).tracking_number
+
+
+def people_phase(d: Drill, seeded: Seeded) -> People:
+    """Sessions for the owner, two shoppers, two more merchants and the health probe."""
+    from shipments.models import Shipment
 
     tokens = list(
         Shipment.objects.filter(pk__in=seeded.shipment_ids[:200])
@@ -130,178 +164,189 @@ def drill(d: Drill) -> None:
         .values_list("pk", "public_token")
     )
     owner = d.merchant(seeded.merchants[0])
-    rec = Recorder()
     shopper = Browser(d.web_url)
     shopper.get(f"/track/{tokens[0][1]}/")
     shopper2 = Browser(d.web_url)
     shopper2.get(f"/track/{tokens[1][1]}/")
     details = d.merchant(seeded.merchants[1])
     tab = d.merchant(seeded.merchants[2])
-    health = Browser(d.web_url)
+    return People(owner, shopper, shopper2, details, tab, Browser(d.web_url), tokens)
 
-    response = owner.post("/app/shipments/resync/", {"window": "7d"})
-    if not report.check(
-        "merchant bulk resync accepted (202)",
+
+def shopper_actions(p: People, i: int):
+    _, token = p.tokens[(2 * i) % len(p.tokens)]
+    return [
+        ("resync", "POST /track/<t>/resync/", lambda: p.shopper.post(f"/track/{token}/resync/")),
+        ("page", "GET /track/<t>/", lambda: p.shopper.get(f"/track/{token}/")),
+    ]
+
+
+def shopper2_actions(p: People, i: int):
+    _, token = p.tokens[(2 * i + 1) % len(p.tokens)]
+    return [
+        ("page", "GET /track/<t>/ json", lambda: p.shopper2.get(f"/track/{token}/", json_=True)),
+        ("resync", "POST /track/<t>/resync/", lambda: p.shopper2.post(f"/track/{token}/resync/")),
+    ]
+
+
+def details_actions(p: People, i: int):
+    sid, _ = p.tokens[(i * 7 + 3) % len(p.tokens)]
+    path = f"/app/shipments/{sid}/"
+    return [
+        ("resync", "POST /app/shipments/<id>/resync/", lambda: p.details.post(f"{path}resync/")),
+        ("page", "GET /app/shipments/<id>/", lambda: p.details.get(path)),
+        ("page", "GET /app/shipments/<id>/ json", lambda: p.details.get(path, json_=True)),
+    ]
+
+
+def tab_actions(p: People, run_id: int, i: int):
+    return [
+        (
+            "resync",
+            "POST /app/shipments/resync/",
+            lambda: p.tab.post("/app/shipments/resync/", {"window": "7d"}),
+        ),
+        ("page", "GET /app/shipments/", lambda: p.tab.get("/app/shipments/")),
+        ("page", "GET /app/shipments/ json", lambda: p.tab.get("/app/shipments/", json_=True)),
+        (
+            "page",
+            "GET /app/sync-runs/<id>/ json",
+            lambda: p.tab.get(f"/app/sync-runs/{run_id}/", json_=True),
+        ),
+    ]
+
+
+def health_actions(p: People, i: int):
+    return [("health", "GET /healthz", lambda: p.health.get("/healthz", json_=True))]
+
+
+def clickers(rec: Recorder, p: People, run_id: int) -> list:
+    """Background loops: shoppers and merchants clicking and browsing, /healthz probed."""
+    return [
+        background(clicker(rec, "shopper", partial(shopper_actions, p)), name="shopper"),
+        background(clicker(rec, "shopper2", partial(shopper2_actions, p)), name="shopper2"),
+        background(clicker(rec, "details", partial(details_actions, p)), name="details"),
+        background(clicker(rec, "tab", partial(tab_actions, p, run_id)), name="tab"),
+        background(clicker(rec, "health", partial(health_actions, p), pause=0.25), name="health"),
+    ]
+
+
+def late_job_phase(d: Drill, owner: Browser, slow_sid: int, slow_number: str) -> Any:
+    """A single resync accepted a moment before Redis dies, still running at the carrier."""
+    from shipments.models import ResyncJob
+
+    d.sandbox.fault(slow_number, "hang", seconds=5, times=1)
+    response = owner.post(f"/app/shipments/{slow_sid}/resync/")
+    d.report.check(
+        "a merchant's single resync is accepted just before Redis dies (202)",
         response.status_code == 202,
         f"HTTP {response.status_code}",
-    ):
-        raise DrillFailed(response.text[:300])
-    run_id = response.json()["run"]
-    report.step(f"run {run_id} started: {response.json()['total']} shipments")
-
-    def shopper_actions(i: int):
-        _, token = tokens[(2 * i) % len(tokens)]
-        return [
-            ("resync", "POST /track/<t>/resync/", lambda: shopper.post(f"/track/{token}/resync/")),
-            ("page", "GET /track/<t>/", lambda: shopper.get(f"/track/{token}/")),
-        ]
-
-    def shopper2_actions(i: int):
-        _, token = tokens[(2 * i + 1) % len(tokens)]
-        return [
-            ("page", "GET /track/<t>/ json", lambda: shopper2.get(f"/track/{token}/", json_=True)),
-            ("resync", "POST /track/<t>/resync/", lambda: shopper2.post(f"/track/{token}/resync/")),
-        ]
-
-    def details_actions(i: int):
-        sid, _ = tokens[(i * 7 + 3) % len(tokens)]
-        return [
-            (
-                "resync",
-                "POST /app/shipments/<id>/resync/",
-                lambda: details.post(f"/app/shipments/{sid}/resync/"),
-            ),
-            ("page", "GET /app/shipments/<id>/", lambda: details.get(f"/app/shipments/{sid}/")),
-            (
-                "page",
-                "GET /app/shipments/<id>/ json",
-                lambda: details.get(f"/app/shipments/{sid}/", json_=True),
-            ),
-        ]
-
-    def tab_actions(i: int):
-        return [
-            (
-                "resync",
-                "POST /app/shipments/resync/",
-                lambda: tab.post("/app/shipments/resync/", {"window": "7d"}),
-            ),
-            ("page", "GET /app/shipments/", lambda: tab.get("/app/shipments/")),
-            ("page", "GET /app/shipments/ json", lambda: tab.get("/app/shipments/", json_=True)),
-            (
-                "page",
-                "GET /app/sync-runs/<id>/ json",
-                lambda: tab.get(f"/app/sync-runs/{run_id}/", json_=True),
-            ),
-        ]
-
-    def health_actions(i: int):
-        return [("health", "GET /healthz", lambda: health.get("/healthz", json_=True))]
-
-    clickers = [
-        background(clicker(rec, "shopper", shopper_actions), name="shopper"),
-        background(clicker(rec, "shopper2", shopper2_actions), name="shopper2"),
-        background(clicker(rec, "details", details_actions), name="details"),
-        background(clicker(rec, "tab", tab_actions), name="tab"),
-        background(clicker(rec, "health", health_actions, pause=0.25), name="health"),
-    ]
-    for c in clickers:
-        c.__enter__()
-    try:
-        target = math.ceil(0.3 * n)
-        run = wait_until(
-            lambda: (r := d.run_row(run_id)).done >= target and r,
-            timeout=180 if not d.args.quick else 60,
-            what=f"run {run_id} to reach 30 %",
-            interval=0.05,
-        )
-        before = rec.between(0, time.monotonic())
-        report.step(
-            f"clicking while the run goes ({len(before)} requests so far: {summary(before)})"
-        )
-        # A single resync accepted a moment before Redis dies, still running at the carrier.
-        d.sandbox.fault(slow_number, "hang", seconds=5, times=1)
-        response = owner.post(f"/app/shipments/{slow_sid}/resync/")
-        report.check(
-            "a merchant's single resync is accepted just before Redis dies (202)",
-            response.status_code == 202,
-            f"HTTP {response.status_code}",
-        )
-        late_job = response.json().get("job") if response.status_code == 202 else None
-        if late_job:
-            with contextlib.suppress(DrillFailed):
-                wait_until(
-                    lambda: ResyncJob.objects.get(pk=late_job).state == "running",
-                    timeout=10,
-                    what="the job to run",
-                    interval=0.05,
-                )
-            report.step(f"job {late_job}: {ResyncJob.objects.get(pk=late_job).state}")
-        redis.kill()
-        t_stop = time.monotonic()
-        report.step(f"Redis killed (kill -9) at {run.done}/{run.total}; down for {outage:.0f}s")
-        time.sleep(outage / 2)
-        mid = d.run_row(run_id)
-        report.step(f"halfway through the outage: run {mid.state} {mid.done}/{mid.total}")
-        time.sleep(outage / 2)
-        t_restart = time.monotonic()
-        at_restart = d.run_row(run_id)
-        # The same port, the same (empty) configuration: no RDB, no AOF.
-        redis = Service(
-            d,
-            "redis",
-            redis.argv,
-            env=redis.env,
-            ready=redis.ready,
-            ready_timeout=10,
-            describe=f"redis-server restarted, empty, on 127.0.0.1:{d.redis_port}",
-        ).start()
-
-        wait_until(
-            lambda: (
-                (s := rec.between(t_restart, time.monotonic(), "health")) and s[-1].status == 200
-            ),
-            timeout=30,
-            what="/healthz to answer 200 again",
-        )
-        healthy_at = min(
-            s.ended for s in rec.between(t_restart, time.monotonic(), "health") if s.status == 200
-        )
-        report.step(f"/healthz 200 again {healthy_at - t_restart:.1f}s after the restart")
-
-        # Celery retries the broker every 2, 4, 6… s: each worker must say it is connected again.
-        def reconnected(worker: Service) -> bool:
-            return worker.running() and worker.output().count("Connected to redis") >= 2
-
+    )
+    late_job = response.json().get("job") if response.status_code == 202 else None
+    if late_job:
         with contextlib.suppress(DrillFailed):
             wait_until(
-                lambda: all(reconnected(w) or not w.running() for w in workers),
-                timeout=20,
-                what="the workers to reconnect",
+                lambda: ResyncJob.objects.get(pk=late_job).state == "running",
+                timeout=10,
+                what="the job to run",
+                interval=0.05,
             )
-        for i, worker in enumerate(list(workers)):
-            crash = [line for line in worker.output().splitlines() if "Unrecoverable error" in line]
-            if report.check(
-                f"worker {worker.name!r} survived the outage and reconnected on its own",
-                reconnected(worker),
-                f"pid {worker.pid} {'alive' if worker.running() else 'EXITED'}"
-                + (f"; {crash[0].split(' [-] ')[-1][:160]} — see {worker.log}" if crash else ""),
-            ):
-                continue
-            # As a process supervisor would: a replacement, so the rest can still be checked.
-            worker.stop()
-            queues = "interactive" if worker.name.startswith("interactive") else None
-            workers[i] = d.start_worker(worker.name + "-replacement", queues=queues)
-        final = d.wait_run_finished(run_id, timeout=240 if not d.args.quick else 90)
-        t_done = time.monotonic()
-        report.step(f"run {run_id} {final.state} {t_done - t_restart:.1f}s after the restart")
-    finally:
-        for c in reversed(clickers):
-            c.__exit__(None, None, None)
-    t_quiet = time.monotonic()
+        d.report.step(f"job {late_job}: {ResyncJob.objects.get(pk=late_job).state}")
+    return late_job
 
-    # --- While Redis was down -----------------------------------------------------------------
-    down = (t_stop + 0.5, t_restart)
+
+def redis_outage_phase(d: Drill, redis: Process, run_id: int, run: Any, out: Outage) -> None:
+    """`kill -9` Redis, wait the outage out, start it again on the same port, empty."""
+    outage = 6.0 if d.args.quick else 12.0
+    redis.kill()
+    out.t_stop = time.monotonic()
+    d.report.step(f"Redis killed (kill -9) at {run.done}/{run.total}; down for {outage:.0f}s")
+    time.sleep(outage / 2)
+    mid = d.run_row(run_id)
+    d.report.step(f"halfway through the outage: run {mid.state} {mid.done}/{mid.total}")
+    time.sleep(outage / 2)
+    out.t_restart = time.monotonic()
+    out.at_restart = d.run_row(run_id)
+    # The same port, the same (empty) configuration: no RDB, no AOF.
+    d.start_redis(describe=f"redis-server restarted, empty, on 127.0.0.1:{d.redis_port}")
+
+
+def web_recovers_phase(d: Drill, rec: Recorder, t_restart: float) -> None:
+    """/healthz answers 200 again after the restart."""
+    wait_until(
+        lambda: (s := rec.between(t_restart, time.monotonic(), "health")) and s[-1].status == 200,
+        timeout=30,
+        what="/healthz to answer 200 again",
+    )
+    healthy_at = min(
+        s.ended for s in rec.between(t_restart, time.monotonic(), "health") if s.status == 200
+    )
+    d.report.step(f"/healthz 200 again {healthy_at - t_restart:.1f}s after the restart")
+
+
+def workers_reconnect_phase(d: Drill, workers: list[Process]) -> None:
+    """Each worker reconnects on its own (Celery retries the broker every 2, 4, 6… s); one that
+    did not is replaced, as a process supervisor would, so the rest can still be checked."""
+
+    def reconnected(worker: Process) -> bool:
+        return worker.running() and worker.output().count("Connected to redis") >= 2
+
+    with contextlib.suppress(DrillFailed):
+        wait_until(
+            lambda: all(reconnected(w) or not w.running() for w in workers),
+            timeout=20,
+            what="the workers to reconnect",
+        )
+    for i, worker in enumerate(list(workers)):
+        crash = [line for line in worker.output().splitlines() if "Unrecoverable error" in line]
+        if d.report.check(
+            f"worker {worker.name!r} survived the outage and reconnected on its own",
+            reconnected(worker),
+            f"pid {worker.pid} {'alive' if worker.running() else 'EXITED'}"
+            + (f"; {crash[0].split(' [-] ')[-1][:160]} — see {worker.log}" if crash else ""),
+        ):
+            continue
+        worker.stop()
+        queues = "interactive" if worker.name.startswith("interactive") else None
+        workers[i] = d.start_worker(worker.name + "-replacement", queues=queues)
+
+
+def outage_under_load_phase(
+    d: Drill, redis: Process, workers: list[Process], rec: Recorder, p: People, run_id: int,
+    slow: tuple[int, str],
+) -> Outage:  # fmt: skip
+    """While everyone clicks: Redis dies at 30 % of the run and comes back; the run finishes."""
+    out = Outage()
+    with contextlib.ExitStack() as stack:
+        for loop in clickers(rec, p, run_id):
+            stack.enter_context(loop)
+        target = math.ceil(0.3 * d.args.shipments)
+        run = d.wait_run_done(
+            run_id,
+            target,
+            timeout=180 if not d.args.quick else 60,
+            what=f"run {run_id} to reach 30 %",
+        )
+        before = rec.between(0, time.monotonic())
+        d.report.step(
+            f"clicking while the run goes ({len(before)} requests so far: {summary(before)})"
+        )
+        out.late_job = late_job_phase(d, p.owner, *slow)
+        redis_outage_phase(d, redis, run_id, run, out)
+        web_recovers_phase(d, rec, out.t_restart)
+        workers_reconnect_phase(d, workers)
+        out.final = d.wait_run_finished(run_id, timeout=240 if not d.args.quick else 90)
+        d.report.step(
+            f"run {run_id} {out.final.state} {time.monotonic() - out.t_restart:.1f}s "
+            "after the restart"
+        )
+    return out
+
+
+def verify_outage_phase(d: Drill, rec: Recorder, out: Outage) -> None:
+    """While Redis was down: resyncs 503 fast, pages 200, /healthz 503 naming redis."""
+    report = d.report
+    down = (out.t_stop + 0.5, out.t_restart)
     resyncs = rec.between(*down, kind="resync")
     pages = rec.between(*down, kind="page")
     checks = rec.between(*down, kind="health")
@@ -338,10 +383,12 @@ def drill(d: Drill) -> None:
         f"{len(checks)} probes; e.g. {checks[0].detail[:160] if checks else '-'}",
     )
 
-    # --- Over the whole drill -----------------------------------------------------------------
+
+def verify_whole_drill_phase(d: Drill, rec: Recorder, t_restart: float) -> None:
+    """No 500s or unanswered requests; the resync endpoints answer again after the restart."""
     everything = rec.between(0, time.monotonic())
     errors = [s for s in everything if s.status == 0 or (s.status >= 500 and s.status != 503)]
-    report.check(
+    d.report.check(
         "no 500s and no unanswered requests during the whole drill",
         not errors,
         f"{len(everything)} requests"
@@ -352,7 +399,7 @@ def drill(d: Drill) -> None:
         (s.ended for s in rec.between(t_restart, time.monotonic(), "resync") if s.status != 503),
         default=None,
     )
-    report.check(
+    d.report.check(
         "after the restart the resync endpoints answer again (no 503 later than 5 s after)",
         not late and first_ok is not None,
         (
@@ -362,10 +409,14 @@ def drill(d: Drill) -> None:
         )
         + (f"; late 503s: {summary(late)}" if late else ""),
     )
+
+
+def verify_one_run_phase(d: Drill, seeded: Seeded, owner: Browser, run_id: int, final) -> None:
+    """No second run was accepted; the 1-hour cooldown outlived the empty Redis."""
     from shipments.models import SyncRun
 
     runs = SyncRun.objects.filter(store_id=seeded.store_id).order_by("pk")
-    report.check(
+    d.report.check(
         "no second bulk run was accepted while the run was in progress",
         all(r.created_at >= final.finished_at for r in runs if r.pk != run_id),
         f"runs: {[(r.pk, r.state, r.created_at.isoformat(timespec='seconds')) for r in runs]}",
@@ -375,7 +426,7 @@ def drill(d: Drill) -> None:
     body = (
         again.json() if again.headers.get("Content-Type", "").startswith("application/json") else {}
     )
-    report.check(
+    d.report.check(
         "after the run, a new bulk resync is still refused: the 1-hour cooldown outlived the "
         "empty Redis (429 cooldown, ~1 h left)",
         again.status_code == 429
@@ -383,41 +434,49 @@ def drill(d: Drill) -> None:
         and 3000 < (retry_after_of(again) or 0) <= 3600,
         f"HTTP {again.status_code} {body.get('reason')} Retry-After {again.headers.get('Retry-After')}",
     )
-    report.check(
+    d.report.check(
         "no other run was accepted at all",
         SyncRun.objects.filter(store_id=seeded.store_id).count() == 1,
         f"{SyncRun.objects.filter(store_id=seeded.store_id).count()} runs",
     )
 
-    run = d.check_run_exact(run_id, expected_total=n)  # the slow shipment is not in the window
-    report.check(
+
+def verify_run_phase(d: Drill, run_id: int, at_restart: Any) -> None:
+    """Exact counts, no failures; the outage hit the run and the reconciler resumed it."""
+    run = d.check_run_exact(run_id, expected_total=d.args.shipments)  # the slow one is not in it
+    d.report.check(
         "run completed without failures", run.failed == 0, f"{run.state}, failed={run.failed}"
     )
     logs = "".join(s.all_output() for s in d.services if s.name.startswith("worker"))
     resumed = logs.count(f"run {run_id} stalled since")
-    report.check(
+    d.report.check(
         "the outage hit the run: shipments were still pending when Redis came back",
         at_restart.done < at_restart.total,
         f"{at_restart.done}/{at_restart.total} done at the restart",
     )
-    report.check(
+    d.report.check(
         "the reconciler resumed the run whose messages Redis lost",
         resumed >= 1,
         f"{resumed} resume(s) logged",
     )
 
-    # Single resyncs accepted around the outage: no job may hang in `queued` forever.
+
+def verify_jobs_phase(d: Drill, late_job: Any, t_quiet: float) -> None:
+    """Single resyncs accepted around the outage: no job may hang in `queued` forever."""
+    from django.utils import timezone
+
+    from shipments.models import ResyncJob
+
+    cutoff = timezone.now()
+
     def unfinished():
         return ResyncJob.objects.filter(state__in=("queued", "running"), created_at__lt=cutoff)
 
-    from django.utils import timezone
-
-    cutoff = timezone.now()
     settle = 30.0 if d.args.quick else 45.0
     with contextlib.suppress(DrillFailed):
         wait_until(lambda: not unfinished().exists(), timeout=settle, what="jobs to finish")
     jobs = list(ResyncJob.objects.filter(created_at__lt=cutoff).values_list("state", flat=True))
-    report.check(
+    d.report.check(
         f"every accepted single resync job finished within {settle:.0f}s of the quiet "
         "(none left queued/running)",
         not unfinished().exists(),
@@ -426,11 +485,26 @@ def drill(d: Drill) -> None:
     )
     if late_job:
         job = ResyncJob.objects.get(pk=late_job)
-        report.check(
+        d.report.check(
             "the job accepted just before Redis died did not stay queued",
             job.state in ("succeeded", "failed"),
             f"{job.state} {job.message!r} ({time.monotonic() - t_quiet:.0f}s after the quiet)",
         )
+
+
+def drill(d: Drill) -> None:
+    redis, seeded, stack, workers = start_phase(d)
+    slow = slow_shipment_phase(seeded)
+    people = people_phase(d, seeded)
+    rec = Recorder()
+    run_id = d.start_bulk_run(people.owner)
+    out = outage_under_load_phase(d, redis, workers, rec, people, run_id, slow)
+    t_quiet = time.monotonic()
+    verify_outage_phase(d, rec, out)
+    verify_whole_drill_phase(d, rec, out.t_restart)
+    verify_one_run_phase(d, seeded, people.owner, run_id, out.final)
+    verify_run_phase(d, run_id, out.at_restart)
+    verify_jobs_phase(d, out.late_job, t_quiet)
     d.check_no_tracebacks(stack["web"])
 
 

@@ -16,88 +16,101 @@ import math
 import sys
 import time
 
-from harness import Drill, DrillFailed, arguments, group_members, main, wait_until
+from _drill import Drill, Process, Seeded, arguments, group_members, main, wait_until
 
 FULL_N, QUICK_N = 3000, 600
 
 
-def drill(d: Drill) -> None:
-    report = d.report
-    n = d.args.shipments
+def start_phase(d: Drill) -> tuple[Seeded, Process]:
+    """Redis, database, seed data, then sandbox, web, one worker and beat."""
     d.start_redis()
     d.migrate()
-    seeded = d.seed(shipments=n)
+    seeded = d.seed(shipments=d.args.shipments)
     worker = d.start_stack(latency_ms=50, concurrency=2)["worker1"]
-    report.step(f"settings: {d.describe_settings()}")
-    merchant = d.merchant(seeded.merchants[0])
+    d.report.step(f"settings: {d.describe_settings()}")
+    return seeded, worker
 
-    started = time.monotonic()
-    response = merchant.post("/app/shipments/resync/", {"window": "7d"})
-    if not report.check(
-        "merchant bulk resync accepted (202)",
-        response.status_code == 202,
-        f"HTTP {response.status_code}",
-    ):
-        raise DrillFailed(response.text[:300])
-    run_id = response.json()["run"]
-    report.step(f"run {run_id} started: {response.json()['total']} shipments")
 
+def kill_worker_phase(d: Drill, worker: Process, run_id: int, started: float) -> None:
+    """At 30 % of the run, `kill -9` the worker's whole process group; nothing of it is left."""
+    n = d.args.shipments
     target = math.ceil(0.3 * n)
-    run = wait_until(
-        lambda: (r := d.run_row(run_id)).done >= target and r,
+    run = d.wait_run_done(
+        run_id,
+        target,
         timeout=240 if not d.args.quick else 60,
         what=f"run {run_id} to reach 30 % ({target})",
-        interval=0.05,
     )
     pgid = worker.pid
     worker.kill()
-    report.step(
+    d.report.step(
         f"kill -9 of worker1's process group {pgid} at {run.done}/{run.total} "
         f"({run.done * 100 // run.total} %), {time.monotonic() - started:.1f}s into the run"
     )
     left = wait_until(
         lambda: not group_members(pgid) or None, timeout=5, what="the group to die", interval=0.1
     )
-    report.check("no process of the killed worker's group is left", bool(left), f"pgid {pgid}")
+    d.report.check("no process of the killed worker's group is left", bool(left), f"pgid {pgid}")
 
+
+def new_worker_phase(d: Drill, run_id: int, started: float) -> None:
+    """Two seconds without a worker, then a new one; the run must finish."""
     time.sleep(2)
     frozen = d.run_row(run_id)
-    report.step(f"2 s later, with no worker: {frozen.state} {frozen.done}/{frozen.total}")
+    d.report.step(f"2 s later, with no worker: {frozen.state} {frozen.done}/{frozen.total}")
     killed_at = time.monotonic()
     d.start_worker("worker2", concurrency=2)
     final = d.wait_run_finished(run_id, timeout=300 if not d.args.quick else 90)
-    report.step(
+    d.report.step(
         f"run {run_id} {final.state} {time.monotonic() - killed_at:.1f}s after the kill, "
         f"{time.monotonic() - started:.1f}s in all"
     )
 
+
+def verify_run_phase(d: Drill, seeded: Seeded, run_id: int) -> None:
+    """Exact counts, no failures, every shipment synced once more."""
+    from shipments.models import Shipment
+
+    n = d.args.shipments
     run = d.check_run_exact(run_id, expected_total=n)
-    report.check(
+    d.report.check(
         "run completed without failures",
         run.state == "completed" and run.failed == 0,
         f"state={run.state} changed={run.changed} unchanged={run.unchanged} failed={run.failed}",
     )
-    from shipments.models import Shipment
-
     synced = Shipment.objects.filter(
         store_id=seeded.store_id, last_sync_outcome="ok", last_synced_at__isnull=False
     ).count()
-    report.check("every shipment synced once more (outcome ok)", synced == n, f"{synced}/{n}")
+    d.report.check("every shipment synced once more (outcome ok)", synced == n, f"{synced}/{n}")
 
+
+def verify_logs_phase(d: Drill, run_id: int) -> None:
+    """The reconciler resumed the run; the sandbox's counts; no tracebacks."""
     logs = "".join(s.all_output() for s in d.services if s.name.startswith("worker"))
     resumed = logs.count(f"run {run_id} stalled since")
-    report.check(
+    d.report.check(
         "the reconciler resumed the stalled run (beat → reconcile_sync_runs)",
         resumed >= 1,
         f"{resumed} resume(s) logged",
     )
     stats = d.sandbox.stats()
-    report.step(
+    d.report.step(
         f"sandbox: {stats['requests']} requests, "
         f"{sum(stats.get('numbers_requested', {}).values())} numbers asked about "
         "(the dead worker's chunks were asked again; the events stayed unique)"
     )
     d.check_no_tracebacks(*[s for s in d.services if s.name in ("web", "worker2", "beat")])
+
+
+def drill(d: Drill) -> None:
+    seeded, worker = start_phase(d)
+    merchant = d.merchant(seeded.merchants[0])
+    started = time.monotonic()
+    run_id = d.start_bulk_run(merchant)
+    kill_worker_phase(d, worker, run_id, started)
+    new_worker_phase(d, run_id, started)
+    verify_run_phase(d, seeded, run_id)
+    verify_logs_phase(d, run_id)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 A drill owns everything it starts: its own `redis-server` on a free port (nothing on disk), its
 own PostgreSQL database (`resync_drill_<name>_<pid>`, dropped at the end) or SQLite file, the
 carrier sandbox, gunicorn, Celery worker(s) and beat, each in its own process group so that a
-kill reaches the whole tree. Logs stay in the run directory (printed at the end).
+kill reaches the whole tree (the processes, ports, environment and sandbox client are the
+harness's: harness/). Logs stay in the run directory (printed at the end).
 
 The drill process itself sets the same environment and uses the ORM to seed data and to read
 what the processes did; it never does the work itself.
@@ -13,111 +14,52 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import email.utils
 import os
 import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import traceback
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-PYTHON = str(BIN / "python") if (BIN / "python").exists() else sys.executable
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-CARRIERS = ("dhl", "ups", "fedex", "usps", "17track", "aftership")
+from harness import env as harness_env  # noqa: E402
+from harness import services  # noqa: E402
+from harness.ports import free_port, local_url  # noqa: E402
+from harness.processes import Process, Processes  # noqa: E402
+from harness.procfs import group_members  # noqa: E402
+from harness.sandbox import SandboxClient, SandboxProcess, current_hour  # noqa: E402
+from harness.wait import HarnessError, wait_until  # noqa: E402
+from shipments.carriers import catalogue  # noqa: E402
+
+__all__ = ["Process", "group_members", "wait_until"]
+
+CARRIERS = catalogue.CODES
 HTTP_TIMEOUT = (3.0, 15.0)  # connect, read: every drill request has a timeout
 JSON = {"Accept": "application/json"}
 PASSWORD = "drill-password-0"  # noqa: S105 - throwaway merchants in a throwaway database
-SANDBOX_CREDENTIALS = {
-    "DHL_API_KEY": "drill-dhl-key",
-    "UPS_CLIENT_ID": "drill-ups-id",
-    "UPS_CLIENT_SECRET": "drill-ups-secret",
-    "FEDEX_CLIENT_ID": "drill-fedex-id",
-    "FEDEX_CLIENT_SECRET": "drill-fedex-secret",
-    "USPS_CLIENT_ID": "drill-usps-id",
-    "USPS_CLIENT_SECRET": "drill-usps-secret",
-    "SEVENTEENTRACK_API_KEY": "drill-17track-key",
-    "AFTERSHIP_API_KEY": "drill-aftership-key",
-}
-# Variables of the caller's environment that must not leak into the drill's processes.
-_FOREIGN = (
-    "DATABASE_URL",
-    "REDIS_URL",
-    "CELERY_BROKER_URL",
-    "CARRIER_SANDBOX_URL",
-    "DJANGO_SETTINGS_MODULE",
-)
 
-
-class DrillFailed(Exception):
-    """A wait ran out or a step could not be done: the drill stops and fails."""
-
-
-# --- Small utilities ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(
-    predicate: Callable[[], Any], *, timeout: float, what: str, interval: float = 0.2
-) -> Any:
-    """Poll `predicate` until it is truthy (returned) or `timeout` seconds pass (DrillFailed)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise DrillFailed(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
-
-
-def group_members(pgid: int) -> list[int]:
-    """Live (non-zombie) processes of process group `pgid`, from /proc."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2 :].split()  # state ppid pgrp ...
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            members.append(int(entry.name))
-    return members
+# A wait ran out or a step could not be done: the drill stops and fails.
+DrillFailed = HarnessError
+Service = Process
 
 
 def http_date(seconds_from_now: float) -> str:
     return email.utils.formatdate(time.time() + seconds_from_now, usegmt=True)
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """If the drill itself is killed, its direct children get SIGKILL (Linux prctl)."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 # --- Report -----------------------------------------------------------------------------------------
@@ -154,126 +96,6 @@ class Report:
         self.check(name, False, detail)
 
 
-# --- Processes --------------------------------------------------------------------------------------
-
-
-class Service:
-    """One real process (and its children) in a process group of its own, logging to a file."""
-
-    def __init__(
-        self,
-        drill: Drill,
-        name: str,
-        argv: list[str],
-        *,
-        env: dict[str, str],
-        ready: Callable[[Service], bool],
-        ready_timeout: float = 40.0,
-        stop_timeout: float = 10.0,
-        describe: str = "",
-    ) -> None:
-        self.drill = drill
-        self.describe = describe
-        self.name = name
-        self.argv = argv
-        self.env = env
-        self.ready = ready
-        self.ready_timeout = ready_timeout
-        self.stop_timeout = stop_timeout
-        self.log = drill.run_dir / f"{name}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self._log_start = 0
-        self._spawned_at = 0.0
-
-    @property
-    def pid(self) -> int | None:
-        return self.proc.pid if self.proc else None
-
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def start(self) -> Service:
-        return self.spawn().wait_ready()
-
-    def spawn(self) -> Service:
-        """Start the process without waiting for it to be ready (see `wait_ready`)."""
-        self._log_start = self.log.stat().st_size if self.log.exists() else 0
-        with self.log.open("ab") as handle:
-            self.proc = subprocess.Popen(
-                self.argv,
-                cwd=ROOT,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=handle,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: kill reaches every child
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - started from the main thread
-            )
-        self.drill.services.append(self)
-        self._spawned_at = time.monotonic()
-        return self
-
-    def wait_ready(self) -> Service:
-        assert self.proc is not None
-        deadline = self._spawned_at + self.ready_timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise DrillFailed(f"{self.name} exited ({self.proc.returncode}):\n{self.tail()}")
-            with contextlib.suppress(Exception):
-                if self.ready(self):
-                    took = time.monotonic() - self._spawned_at
-                    what = self.describe or self.name
-                    self.drill.report.step(f"{what} ready in {took:.1f}s (pid/pgid {self.pid})")
-                    return self
-            time.sleep(0.1)
-        raise DrillFailed(f"{self.name} not ready after {self.ready_timeout:.0f}s:\n{self.tail()}")
-
-    def output(self) -> str:
-        """What the process logged since its last start."""
-        if not self.log.exists():
-            return ""
-        with self.log.open("rb") as handle:
-            handle.seek(self._log_start)
-            return handle.read().decode(errors="replace")
-
-    def all_output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def tail(self, lines: int = 30) -> str:
-        return "\n".join(self.output().splitlines()[-lines:])
-
-    def _signal_group(self, sig: int) -> None:
-        if self.proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, sig)
-
-    def kill(self) -> None:
-        """`kill -9` the whole process group (main process and every child)."""
-        if self.proc is None:
-            return
-        self._signal_group(signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        """SIGTERM the group, then SIGKILL what is left after `stop_timeout` seconds."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self._signal_group(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=self.stop_timeout)
-            except subprocess.TimeoutExpired:
-                self._signal_group(signal.SIGKILL)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    self.proc.wait(timeout=10)
-        # Children that outlived their parent (pool processes) are still in its group (a group
-        # id is not reused while the group has members, so these are ours).
-        if group_members(self.proc.pid):
-            self._signal_group(signal.SIGKILL)
-
-
 # --- Database -----------------------------------------------------------------------------------------
 
 
@@ -298,10 +120,9 @@ class Database:
         self.name = f"resync_drill_{drill.name}_{os.getpid()}"
         assert self.name.startswith("resync_drill_")
         assert self.name not in self.PROTECTED
-        auth = quote(self.user, safe="")
-        if self.password:
-            auth += ":" + quote(self.password, safe="")
-        self.url = f"postgres://{auth}@{self.host}:{self.port}/{self.name}"
+        self.url = harness_env.postgres_url(
+            self.name, user=self.user, password=self.password, host=self.host, port=self.port
+        )
 
     def _pg(self, *argv: str) -> subprocess.CompletedProcess[str]:
         env = {**os.environ}
@@ -343,42 +164,6 @@ class Database:
         if result.returncode != 0:
             print(f"warning: dropdb {self.name}: {result.stderr.strip()}", flush=True)
         self.created = False
-
-
-# --- The carrier sandbox's control API ----------------------------------------------------------
-
-
-class SandboxControl:
-    """Client of `/_sandbox/...` (see shipments/sandbox/control.py)."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.session = requests.Session()
-
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        response = self.session.request(
-            method, f"{self.url}/_sandbox{path}", json=body, timeout=HTTP_TIMEOUT
-        )
-        response.raise_for_status()
-        return response.json()
-
-    def add_event(self, number: str, **fields: Any) -> Any:
-        return self._call("POST", f"/numbers/{quote(number, safe='')}/events", fields)
-
-    def fault(self, number: str, kind: str, **kw: Any) -> Any:
-        return self._call("POST", f"/numbers/{quote(number, safe='')}/fault", {"kind": kind, **kw})
-
-    def carrier_fault(self, carrier: str, kind: str, **kw: Any) -> Any:
-        return self._call("POST", f"/carriers/{carrier}/fault", {"kind": kind, **kw})
-
-    def faults(self) -> dict[str, Any]:
-        return self._call("GET", "/faults")
-
-    def stats(self) -> dict[str, Any]:
-        return self._call("GET", "/stats")
-
-    def reset(self) -> None:
-        self._call("POST", "/reset")
 
 
 # --- HTTP users ---------------------------------------------------------------------------------------
@@ -495,17 +280,22 @@ class Drill:
             tempfile.mkdtemp(prefix=f"{name}-{time.strftime('%Y%m%d-%H%M%S')}-", dir=_runs_dir())
         )
         self.db = Database(self, sqlite=args.sqlite)
-        self.services: list[Service] = []
+        self.processes = Processes()
         self.settings = {str(k): str(v) for k, v in settings.items()}
         self.redis_port = free_port()
         self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"
         self.sandbox_port = free_port()
-        self.sandbox_url = f"http://127.0.0.1:{self.sandbox_port}"
+        self.sandbox_url = local_url(self.sandbox_port)
         self.web_port = free_port()
-        self.web_url = f"http://127.0.0.1:{self.web_port}"
-        self.sandbox = SandboxControl(self.sandbox_url)
-        self.redis_service: Service | None = None
+        self.web_url = local_url(self.web_port)
+        self.sandbox = SandboxClient(self.sandbox_url, timeout=HTTP_TIMEOUT)
+        self.redis_service: Process | None = None
         self._django_ready = False
+
+    @property
+    def services(self) -> list[Process]:
+        """Every process started so far and not stopped by the cleanup, in start order."""
+        return self.processes.started
 
     # --- Life cycle ---------------------------------------------------------------------------
 
@@ -543,12 +333,9 @@ class Drill:
                 from django.db import connections
 
                 connections.close_all()
-        for service in reversed(self.services):
-            try:
-                service.stop()
-            except Exception as exc:  # noqa: BLE001 - cleanup goes on whatever happens
-                print(f"warning: stopping {service.name}: {exc}", flush=True)
-        self.services.clear()
+        self.processes.stop_all(
+            on_error=lambda p, exc: print(f"warning: stopping {p.name}: {exc}", flush=True)
+        )
         if self.args.keep_db:
             print(f"kept database {self.db.url}", flush=True)
         else:
@@ -560,26 +347,14 @@ class Drill:
     # --- Environment --------------------------------------------------------------------------
 
     def env(self, **extra: Any) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
-        for key in list(env):
-            if key.endswith("_API_BASE_URL"):
-                del env[key]
-        env.update(
+        return harness_env.child_env(
+            harness_env.SITE_OVER_HTTP,
             {
                 "DJANGO_SETTINGS_MODULE": "resync_site.settings",
                 "SECRET_KEY": "drill-secret-key-" + "x" * 40,
-                "DEBUG": "0",
-                "ALLOWED_HOSTS": "127.0.0.1,localhost",
-                "SECURE_SSL_REDIRECT": "0",
-                "SESSION_COOKIE_SECURE": "0",
-                "CSRF_COOKIE_SECURE": "0",
-                "SECURE_HSTS_SECONDS": "0",
-                "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
-                "WHITENOISE_USE_FINDERS": "1",
                 "DATABASE_URL": self.db.url,
                 "REDIS_URL": self.redis_url,
                 "CELERY_BROKER_URL": self.redis_url,
-                "CARRIER_SANDBOX_URL": self.sandbox_url,
                 "CELERY_BEAT_SCHEDULE_FILENAME": str(self.run_dir / "celerybeat-schedule"),
                 # The scheduled sync would pull the same shipments: keep it out of the drill.
                 "SCHEDULED_SYNC_INTERVAL_SECONDS": "86400",
@@ -591,14 +366,12 @@ class Drill:
                 "CARRIER_RETRY_BASE_DELAY": "0.5",
                 "LOG_LEVEL": "INFO",
                 "PYTHONUNBUFFERED": "1",
-                **SANDBOX_CREDENTIALS,
-            }
+            },
+            harness_env.carrier_env(self.sandbox_url, rate_limit=1000, tag="drill"),
+            self.settings,
+            extra,
+            drop=harness_env.FOREIGN,
         )
-        for code in ("DHL", "UPS", "FEDEX", "USPS", "SEVENTEENTRACK", "AFTERSHIP", "SANDBOX"):
-            env[f"{code}_RATE_LIMIT"] = "1000"  # the sandbox takes far more than real carriers
-        env.update(self.settings)
-        env.update({str(k): str(v) for k, v in extra.items()})
-        return env
 
     def describe_settings(self) -> str:
         env = self.env()
@@ -614,114 +387,60 @@ class Drill:
 
     # --- Starting things ----------------------------------------------------------------------
 
-    def start_redis(self) -> Service:
+    def _own(self, name: str) -> dict[str, Any]:
+        """What every drill process gets: a log in the run directory, death with the drill, a
+        report line when it is ready."""
+        return {
+            "log": self.run_dir / f"{name}.log",
+            "die_with_parent": True,
+            "on_ready": lambda p, took: self.report.step(
+                f"{p.describe} ready in {took:.1f}s (pid/pgid {p.pid})"
+            ),
+        }
+
+    def _launch(self, process: Process, wait: bool) -> Process:
+        self.processes.spawn(process)
+        return process.wait_ready() if wait else process
+
+    def start_redis(self, describe: str = "") -> Process:
         """A Redis of the drill's own: no RDB, no AOF, so a restart comes back empty."""
-        redis_bin = shutil.which("redis-server")
-        if redis_bin is None:
-            raise DrillFailed("redis-server not found (apt-get install redis-server)")
-        argv = [
-            redis_bin,
-            "--port",
-            str(self.redis_port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--daemonize",
-            "no",
-            "--dir",
-            str(self.run_dir),
-        ]
-
-        def ready(_: Service) -> bool:
-            with socket.create_connection(("127.0.0.1", self.redis_port), timeout=1) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-
-        service = Service(
-            self,
-            "redis",
-            argv,
+        service = services.redis_server(
+            self.redis_port,
+            self.run_dir,
             env=dict(os.environ),
-            ready=ready,
-            ready_timeout=10,
-            describe=f"redis-server on 127.0.0.1:{self.redis_port} (no RDB/AOF)",
+            describe=describe or f"redis-server on 127.0.0.1:{self.redis_port} (no RDB/AOF)",
+            **self._own("redis"),
         )
-        self.redis_service = service.start()
+        self.redis_service = self._launch(service, wait=True)
         return service
 
-    def start_sandbox(self, *, latency_ms: int, wait: bool = True) -> Service:
-        epoch = time.strftime("%Y-%m-%dT%H:00:00+00:00", time.gmtime())
-        argv = [
-            PYTHON,
-            "manage.py",
-            "carrier_sandbox",
-            "--port",
-            str(self.sandbox_port),
-            "--latency-ms",
-            str(latency_ms),
-            "--epoch",
-            epoch,
-        ]
-
-        def ready(_: Service) -> bool:
-            return requests.get(f"{self.sandbox_url}/_sandbox/health", timeout=1).ok
-
-        service = Service(
-            self,
-            "sandbox",
-            argv,
+    def start_sandbox(self, *, latency_ms: int, wait: bool = True) -> Process:
+        sandbox = SandboxProcess(
+            port=self.sandbox_port,
+            latency_ms=latency_ms,
+            epoch=current_hour(),
             env=self.env(),
-            ready=ready,
-            describe=f"carrier sandbox on {self.sandbox_url}, latency {latency_ms} ms",
-        ).spawn()
-        return service.wait_ready() if wait else service
+            ready_timeout=40,
+            **self._own("sandbox"),
+        )
+        return self._launch(sandbox, wait)
 
     def migrate(self) -> None:
         self.db.create()
-        result = subprocess.run(
-            [PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"],
-            cwd=ROOT,
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise DrillFailed(f"migrate failed:\n{result.stdout}\n{result.stderr}")
+        services.manage(self.env(), "migrate", "--no-input", "-v", "0")
         self.report.step(f"database {self.db.kind} {self.db.name} migrated")
 
-    def start_web(self, workers: int = 2, wait: bool = True) -> Service:
-        argv = [
-            str(BIN / "gunicorn"),
-            "resync_site.wsgi",
-            "--bind",
-            f"127.0.0.1:{self.web_port}",
-            "--workers",
-            str(workers),
-            "--timeout",
-            "30",
-            "--graceful-timeout",
-            "5",
-            "--access-logfile",
-            "-",
-        ]
-
-        def ready(_: Service) -> bool:
-            return requests.get(f"{self.web_url}/healthz", timeout=2).status_code == 200
-
-        service = Service(
-            self,
-            "web",
-            argv,
-            env=self.env(),
-            ready=ready,
+    def start_web(self, workers: int = 2, wait: bool = True) -> Process:
+        web = services.gunicorn(
+            self.env(),
+            port=self.web_port,
+            workers=workers,
+            options=["--timeout", "30", "--graceful-timeout", "5", "--access-logfile", "-"],
+            ready_timeout=40,
             describe=f"gunicorn ({workers} workers) on {self.web_url}",
-        ).spawn()
-        return service.wait_ready() if wait else service
+            **self._own("web"),
+        )
+        return self._launch(web, wait)
 
     def start_worker(
         self,
@@ -729,77 +448,50 @@ class Drill:
         concurrency: int = 2,
         wait: bool = True,
         queues: str | None = None,
-    ) -> Service:
-        argv = [
-            str(BIN / "celery"),
-            "-A",
-            "resync_site",
-            "worker",
-            "--loglevel",
-            "INFO",
-            "--concurrency",
-            str(concurrency),
-            "--without-gossip",
-            "--without-mingle",
-            "--hostname",
-            f"drill-{name}-{uuid.uuid4().hex[:6]}@%h",
-            *(["--queues", queues] if queues else []),
-        ]
-
-        def ready(service: Service) -> bool:
-            return " ready." in service.output()
-
-        service = Service(
-            self,
-            name,
-            argv,
-            env=self.env(),
-            ready=ready,
+    ) -> Process:
+        every = f", queues {queues})" if queues else ", every queue)"
+        worker = services.celery_worker(
+            self.env(),
+            name=name,
+            hostname=f"drill-{name}",
+            concurrency=concurrency,
+            queues=queues,
+            heartbeat=True,
             stop_timeout=15,
-            ready_timeout=60,
-            describe=(
-                f"celery worker {name!r} (concurrency {concurrency}"
-                + (f", queues {queues})" if queues else ", every queue)")
-            ),
-        ).spawn()
-        return service.wait_ready() if wait else service
+            describe=f"celery worker {name!r} (concurrency {concurrency}{every}",
+            **self._own(name),
+        )
+        return self._launch(worker, wait)
 
-    def start_beat(self, wait: bool = True) -> Service:
-        argv = [str(BIN / "celery"), "-A", "resync_site", "beat", "--loglevel", "INFO"]
-
-        def ready(service: Service) -> bool:
-            return "beat: Starting..." in service.output()
-
+    def start_beat(self, wait: bool = True) -> Process:
         env = self.env()
-        service = Service(
-            self,
-            "beat",
-            argv,
-            env=env,
-            ready=ready,
+        beat = services.celery_beat(
+            env,
+            ready_timeout=40,
             describe=(
                 f"celery beat (reconciler every {env['RECONCILE_INTERVAL_SECONDS']}s, "
                 f"stall after {env['SYNC_RUN_STALL_SECONDS']}s)"
             ),
-        ).spawn()
-        return service.wait_ready() if wait else service
+            **self._own("beat"),
+        )
+        return self._launch(beat, wait)
 
     def start_stack(
         self, *, latency_ms: int, workers: int = 1, concurrency: int = 2, beat: bool = True
-    ) -> dict[str, Service]:
+    ) -> dict[str, Process]:
         """Sandbox, web, worker(s) and beat, started at once; returns them once all are ready."""
-        services = {
+        stack = {
             "sandbox": self.start_sandbox(latency_ms=latency_ms, wait=False),
             "web": self.start_web(wait=False),
         }
         for i in range(workers):
             name = f"worker{i + 1}"
-            services[name] = self.start_worker(name, concurrency=concurrency, wait=False)
+            stack[name] = self.start_worker(name, concurrency=concurrency, wait=False)
         if beat:
-            services["beat"] = self.start_beat(wait=False)
-        for service in services.values():
+            stack["beat"] = self.start_beat(wait=False)
+        for service in stack.values():
             service.wait_ready()
-        return services
+        return stack
 
     # --- Django in this process (seeding and reading; never the work itself) -------------------
 
@@ -816,65 +508,8 @@ class Drill:
         """A store `drill` with `shipments` shipped in the last two days (window `7d`), spread
         evenly over `carriers`, and `merchants` users who belong to it."""
         self.django()
-        import datetime as dt
-
-        from django.contrib.auth import get_user_model
-        from django.contrib.auth.hashers import make_password
-        from django.utils import timezone
-
-        from shipments.carriers.numbers import example_number
-        from shipments.models import Membership, Order, Shipment, Store
-
-        now = timezone.now()
-        store = Store.objects.create(name="Drill Store", slug="drill", time_zone="UTC")
-        password = make_password(PASSWORD)  # hashed once: every merchant has the same password
-        User = get_user_model()
-        users = User.objects.bulk_create(
-            [
-                User(username=f"merchant{i:03d}", email=f"m{i}@example.com", password=password)
-                for i in range(merchants)
-            ]
-        )
-        users = list(User.objects.filter(username__startswith="merchant").order_by("username"))
-        Membership.objects.bulk_create(
-            [Membership(user=u, store=store, role=Membership.Role.STAFF) for u in users]
-        )
-        orders = [
-            Order(
-                store=store,
-                order_number=f"D{i + 1:06d}",
-                customer_email=f"shopper{i}@example.com",
-                placed_at=now - dt.timedelta(hours=30),
-            )
-            for i in range(shipments)
-        ]
-        Order.objects.bulk_create(orders, batch_size=1000)
-        order_ids = list(
-            Order.objects.filter(store=store).order_by("order_number").values_list("id", flat=True)
-        )
-        used: set[tuple[str, str]] = set()
-        rows = []
-        seed = 0
-        for i, order_id in enumerate(order_ids):
-            carrier = carriers[i % len(carriers)]
-            while True:
-                number = example_number(carrier, seed)
-                seed += 1
-                if (carrier, number) not in used:
-                    used.add((carrier, number))
-                    break
-            rows.append(
-                Shipment(
-                    store=store,
-                    order_id=order_id,
-                    carrier=carrier,
-                    tracking_number=number,
-                    shipped_at=now - dt.timedelta(hours=24, minutes=i % 600),
-                    next_sync_at=None,
-                )
-            )
-        Shipment.objects.bulk_create(rows, batch_size=1000)
-        ids = list(Shipment.objects.filter(store=store).order_by("id").values_list("id", "carrier"))
+        store, users = _seed_store_and_merchants(merchants)
+        ids = _seed_shipments(store, shipments, carriers)
         by_carrier: dict[str, list[int]] = {}
         for sid, carrier in ids:
             by_carrier.setdefault(carrier, []).append(sid)
@@ -888,6 +523,19 @@ class Drill:
         browser = Browser(self.web_url)
         browser.login(username)
         return browser
+
+    def start_bulk_run(self, merchant: Browser) -> int:
+        """The merchant clicks "resync" for the `7d` window: checked to be accepted (202)."""
+        response = merchant.post("/app/shipments/resync/", {"window": "7d"})
+        if not self.report.check(
+            "merchant bulk resync accepted (202)",
+            response.status_code == 202,
+            f"HTTP {response.status_code}",
+        ):
+            raise DrillFailed(response.text[:300])
+        run_id = response.json()["run"]
+        self.report.step(f"run {run_id} started: {response.json()['total']} shipments")
+        return run_id
 
     # --- Reading what happened ---------------------------------------------------------------
 
@@ -913,6 +561,15 @@ class Drill:
 
         return wait_until(finished, timeout=timeout, what=f"{label} {run_id} to finish")
 
+    def wait_run_done(self, run_id: int, target: int, *, timeout: float, what: str):
+        """The run's row once `done` has reached `target` (polled every 50 ms)."""
+        return wait_until(
+            lambda: (r := self.run_row(run_id)).done >= target and r,
+            timeout=timeout,
+            what=what,
+            interval=0.05,
+        )
+
     def duplicate_events(self) -> list[tuple[Any, ...]]:
         from django.db import connection
 
@@ -926,12 +583,14 @@ class Drill:
     def check_run_exact(self, run_id: int, *, expected_total: int, label: str = "run") -> Any:
         """The counts of a finished run add up, each shipment accounted for exactly once, and no
         event is stored twice."""
-        from django.db.models import Count
-
-        from shipments.models import SyncRunItem
-
-        report = self.report
         run = self.run_row(run_id)
+        self._check_run_counts(run, expected_total, label)
+        self._check_run_items(run, expected_total, label)
+        self._check_no_duplicate_events()
+        return run
+
+    def _check_run_counts(self, run: Any, expected_total: int, label: str) -> None:
+        report = self.report
         report.check(
             f"{label} finished",
             run.state in ("completed", "completed_with_errors"),
@@ -948,9 +607,15 @@ class Drill:
             f"{run.changed} + {run.unchanged} + {run.failed} = "
             f"{run.changed + run.unchanged + run.failed}",
         )
-        items = SyncRunItem.objects.filter(run_id=run_id)
+
+    def _check_run_items(self, run: Any, expected_total: int, label: str) -> None:
+        from django.db.models import Count
+
+        from shipments.models import SyncRunItem
+
+        items = SyncRunItem.objects.filter(run_id=run.pk)
         by_outcome = dict(items.values_list("outcome").annotate(n=Count("id")).order_by())
-        report.check(
+        self.report.check(
             f"{label} items: one per shipment, none pending, outcomes match the counters",
             items.count() == expected_total
             and items.values("shipment_id").distinct().count() == expected_total
@@ -960,17 +625,18 @@ class Drill:
             and by_outcome.get("failed", 0) == run.failed,
             f"items={items.count()} by outcome={by_outcome}",
         )
-        duplicates = self.duplicate_events()
+
+    def _check_no_duplicate_events(self) -> None:
         from shipments.models import TrackingEvent
 
-        report.check(
+        duplicates = self.duplicate_events()
+        self.report.check(
             "no duplicate events (shipment_id, fingerprint HAVING count(*) > 1 is empty)",
             not duplicates,
             f"{TrackingEvent.objects.count()} events, duplicates: {duplicates[:5]}",
         )
-        return run
 
-    def check_no_tracebacks(self, *services: Service) -> None:
+    def check_no_tracebacks(self, *services: Process) -> None:
         for service in services:
             text = service.all_output()
             bad = [
@@ -986,6 +652,84 @@ class Drill:
                 not bad,
                 f"{len(bad)} found; see {service.log}" if bad else "",
             )
+
+
+def _seed_store_and_merchants(merchants: int) -> tuple[Any, list[Any]]:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    from shipments.models import Membership, Store
+
+    store = Store.objects.create(name="Drill Store", slug="drill", time_zone="UTC")
+    password = make_password(PASSWORD)  # hashed once: every merchant has the same password
+    User = get_user_model()
+    User.objects.bulk_create(
+        [
+            User(username=f"merchant{i:03d}", email=f"m{i}@example.com", password=password)
+            for i in range(merchants)
+        ]
+    )
+    users = list(User.objects.filter(username__startswith="merchant").order_by("username"))
+    Membership.objects.bulk_create(
+        [Membership(user=u, store=store, role=Membership.Role.STAFF) for u in users]
+    )
+    return store, users
+
+
+def _unique_numbers(carriers: tuple[str, ...], count: int) -> Iterator[tuple[str, str]]:
+    """(carrier, example number) round-robin over `carriers`, no number twice."""
+    from shipments.carriers.numbers import example_number
+
+    used: set[tuple[str, str]] = set()
+    seed = 0
+    for i in range(count):
+        carrier = carriers[i % len(carriers)]
+        while True:
+            number = example_number(carrier, seed)
+            seed += 1
+            if (carrier, number) not in used:
+                break
+        used.add((carrier, number))
+        yield carrier, number
+
+
+def _seed_shipments(store: Any, shipments: int, carriers: tuple[str, ...]) -> list[tuple[int, str]]:
+    """`shipments` orders of one shipment each, shipped a day ago; (id, carrier) of each."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from shipments.models import Order, Shipment
+
+    now = timezone.now()
+    orders = [
+        Order(
+            store=store,
+            order_number=f"D{i + 1:06d}",
+            customer_email=f"shopper{i}@example.com",
+            placed_at=now - dt.timedelta(hours=30),
+        )
+        for i in range(shipments)
+    ]
+    Order.objects.bulk_create(orders, batch_size=1000)
+    order_ids = list(
+        Order.objects.filter(store=store).order_by("order_number").values_list("id", flat=True)
+    )
+    rows = [
+        Shipment(
+            store=store,
+            order_id=order_id,
+            carrier=carrier,
+            tracking_number=number,
+            shipped_at=now - dt.timedelta(hours=24, minutes=i % 600),
+            next_sync_at=None,
+        )
+        for i, (order_id, (carrier, number)) in enumerate(
+            zip(order_ids, _unique_numbers(carriers, len(order_ids)), strict=True)
+        )
+    ]
+    Shipment.objects.bulk_create(rows, batch_size=1000)
+    return list(Shipment.objects.filter(store=store).order_by("id").values_list("id", "carrier"))
 
 
 def _runs_dir() -> str:
