@@ -519,7 +519,7 @@ def chunk_sizes() -> str:
     """Shipments per chunk task, as the dispatcher plans them, for each demo carrier."""
     from shipments import services
 
-    return ", ".join(f"{code} {services._chunk_size(code)}" for code in DEMO_CARRIERS)
+    return ", ".join(f"{code} {services.chunk_size(code)}" for code in DEMO_CARRIERS)
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/resync_post_latency.py [--seconds 15] [--workers N] [--threads N]
 
-The endpoint is the public tracking page's resync (SPEC §5), asked for JSON (`Accept:
+The endpoint is the public tracking page's resync (docs/contract.md §5), asked for JSON (`Accept:
 application/json`, CSRF cookie + `X-CSRFToken` header as a script would send them): 202 with the
 job. Every request names a different shipment of a store of 10,000, so every one is accepted
 (none meets a cooldown): wrk's Lua script hands each thread its own share of the tokens.

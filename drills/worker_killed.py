@@ -89,7 +89,7 @@ def verify_logs_phase(d: Drill, run_id: int) -> None:
     logs = "".join(s.all_output() for s in d.services if s.name.startswith("worker"))
     resumed = logs.count(f"run {run_id} stalled since")
     d.report.check(
-        "the reconciler resumed the stalled run (beat → reconcile_sync_runs)",
+        "the reconciler resumed the stalled run (beat → sync_runs_reconcile)",
         resumed >= 1,
         f"{resumed} resume(s) logged",
     )

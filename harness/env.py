@@ -7,6 +7,8 @@ new carrier needs nothing here.
 from __future__ import annotations
 
 import os
+import shlex
+import sys
 from collections.abc import Mapping
 from urllib.parse import quote
 
@@ -95,3 +97,16 @@ def database_url(settings_dict: Mapping[str, object]) -> str:
         host=str(settings_dict.get("HOST") or ""),
         port=str(settings_dict.get("PORT") or ""),
     )
+
+
+def shell_exports(sandbox_url: str, *, rate_limit: str, tag: str = "sandbox") -> str:
+    """`export NAME=value` lines for `carrier_env`, leaving alone what the environment sets."""
+    return "\n".join(
+        f"export {name}={shlex.quote(value)}"
+        for name, value in carrier_env(sandbox_url, rate_limit=rate_limit, tag=tag).items()
+        if name not in os.environ
+    )
+
+
+if __name__ == "__main__":  # ./run: eval "$(python -m harness.env SANDBOX_URL RATE_LIMIT)"
+    print(shell_exports(sys.argv[1], rate_limit=sys.argv[2]))

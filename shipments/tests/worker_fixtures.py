@@ -64,7 +64,7 @@ def celery_worker_process(
     django_db_setup: Any, django_db_blocker: Any, carrier_sandbox: Any
 ) -> Iterator[Process]:
     """One real worker for the whole session, consuming both queues."""
-    from shipments.kv import get_redis
+    from shipments.redis_client import get_redis
 
     get_redis().delete("interactive", "bulk")  # nothing left over from earlier runs
     with django_db_blocker.unblock():
