@@ -56,57 +56,57 @@ def store_bulk_resync(
         "window": window,
         "forced": force,
     }
-    now = timezone.now()
     with log_context(store=store.pk):
-        refused: cooldowns.Gate | None = None
         try:
             with transaction.atomic():
-                active = SyncRun.objects.filter(store=store, state__in=ACTIVE_RUN_STATES).exists()
-                if active and not force:
-                    refused = cooldowns.Gate(
-                        False,
-                        cooldowns.bulk_retry_after(store.pk) or 60,
-                        cooldowns.REASON_IN_PROGRESS,
+                run, gate = _open_run(
+                    store=store, window=window, source=source, user=user, force=force
+                )
+                if run is not None:
+                    audit_request(
+                        **audit, accepted=True, retry_after=gate.retry_after, sync_run=run
                     )
-                else:
-                    total = store_window_queryset(store=store, window=window, now=now).count()
-                    run = SyncRun.objects.create(
-                        store=store,
-                        window=window,
-                        source=source,
-                        requested_by=user,
-                        total=total,
-                    )
-                    gate = cooldowns.acquire_bulk(store.pk, run_id=run.pk, force=force)
-                    if gate.accepted and not force:
-                        left = _bulk_cooldown_left(store=store, now=now)
-                        if left > 0:
-                            logger.warning("bulk cooldown missing in Redis: restored from audit")
-                            gate = cooldowns.restore_bulk(store.pk, run_id=run.pk, seconds=left)
-                    if not gate.accepted:
-                        refused = gate
-                        transaction.set_rollback(True)
-                    else:
-                        audit_request(
-                            **audit, accepted=True, retry_after=gate.retry_after, sync_run=run
-                        )
-                        transaction.on_commit(lambda: enqueue.run_dispatch(run.pk), robust=False)
+                    transaction.on_commit(lambda: enqueue.run_dispatch(run.pk), robust=False)
         except RedisUnavailable:
             audit_request(
                 **audit, accepted=False, refused_reason=ResyncRequest.RefusedReason.UNAVAILABLE
             )
             logger.warning("bulk resync refused: Redis or broker unavailable")
             raise
-        if refused is not None:
+        if run is None:
             audit_request(
-                **audit,
-                accepted=False,
-                refused_reason=refused.reason,
-                retry_after=refused.retry_after,
+                **audit, accepted=False, refused_reason=gate.reason, retry_after=gate.retry_after
             )
-            return ResyncVerdict(False, refused.retry_after, refused.reason)
-        logger.info("bulk resync accepted: run %s, window %s, %s shipments", run.pk, window, total)
+            return ResyncVerdict(False, gate.retry_after, gate.reason)
+        logger.info(
+            "bulk resync accepted: run %s, window %s, %s shipments", run.pk, window, run.total
+        )
         return ResyncVerdict(True, gate.retry_after, run=run)
+
+
+def _open_run(
+    *, store: Store, window: str, source: str, user: Any, force: bool
+) -> tuple[SyncRun | None, cooldowns.Gate]:
+    """Inside the caller's transaction: create the run and take the store's bulk cooldown and
+    in-progress lock, or refuse (a run in progress, the cooldown; the run is rolled back)."""
+    if not force and SyncRun.objects.filter(store=store, state__in=ACTIVE_RUN_STATES).exists():
+        retry_after = cooldowns.bulk_retry_after(store.pk) or 60
+        return None, cooldowns.Gate(False, retry_after, cooldowns.REASON_IN_PROGRESS)
+    now = timezone.now()
+    total = store_window_queryset(store=store, window=window, now=now).count()
+    run = SyncRun.objects.create(
+        store=store, window=window, source=source, requested_by=user, total=total
+    )
+    gate = cooldowns.acquire_bulk(store.pk, run_id=run.pk, force=force)
+    if gate.accepted and not force:
+        left = _bulk_cooldown_left(store=store, now=now)
+        if left > 0:
+            logger.warning("bulk cooldown missing in Redis: restored from audit")
+            gate = cooldowns.restore_bulk(store.pk, run_id=run.pk, seconds=left)
+    if not gate.accepted:
+        transaction.set_rollback(True)
+        return None, gate
+    return run, gate
 
 
 def _bulk_cooldown_left(*, store: Store, now: dt.datetime) -> float:

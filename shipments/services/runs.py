@@ -19,7 +19,7 @@ from resync_site.logging import log_context
 
 from .. import cooldowns
 from ..carriers import catalogue
-from ..carriers.base import CarrierError, Throttled, TrackingNumberNotFound
+from ..carriers.base import BatchOutcome, CarrierError, Throttled, TrackingNumberNotFound
 from ..messages import error_message
 from ..models import ACTIVE_RUN_STATES, RunState, Shipment, SyncRun, SyncRunItem
 from .bulk import store_window_queryset
@@ -176,6 +176,76 @@ class ChunkPlan:
     counts_as_attempt: bool = True
 
 
+def _chunk_shipments(run_id: int | None, shipment_ids: list[int]) -> list[Shipment]:
+    """The chunk's shipments still to do (for a run: those whose item is still pending)."""
+    queryset = Shipment.objects.filter(pk__in=shipment_ids)
+    if run_id is not None:
+        pending = SyncRunItem.objects.filter(
+            run_id=run_id, shipment_id__in=shipment_ids, outcome=SyncRunItem.Outcome.PENDING
+        ).values("shipment_id")
+        queryset = queryset.filter(pk__in=pending)
+    return list(queryset)
+
+
+def _plan_failures(
+    shipments: list[Shipment], outcome: BatchOutcome, *, carrier: str, attempt: int
+) -> tuple[ChunkPlan, dict[int, str]]:
+    """Sort the shipments the carrier gave no result for: transient errors are retried later
+    (our own throttle without counting an attempt), the others fail with the merchant's reason."""
+    retry_ids: list[int] = []
+    delays: list[float] = []
+    failed: dict[int, str] = {}
+    only_throttled = True
+    for shipment in shipments:
+        if shipment.tracking_number in outcome.results:
+            continue
+        error = outcome.errors.get(shipment.tracking_number) or CarrierError(
+            "no answer for this number", carrier=carrier
+        )
+        throttled = isinstance(error, Throttled)
+        if error.transient and (throttled or attempt < settings.CARRIER_MAX_RETRIES):
+            retry_ids.append(shipment.pk)
+            delays.append(retry_delay(attempt, error))
+            only_throttled = only_throttled and throttled
+        else:
+            failed[shipment.pk] = error_message(error)
+            if not isinstance(error, TrackingNumberNotFound):
+                logger.warning("shipment %s: %s", shipment.pk, error.message)
+    plan = ChunkPlan(
+        retry_ids=retry_ids,
+        delay=max(delays) if delays else 0.0,
+        counts_as_attempt=not only_throttled,
+    )
+    return plan, failed
+
+
+def _write_chunk(
+    run_id: int | None,
+    shipments: list[Shipment],
+    outcome: BatchOutcome,
+    failed: dict[int, str],
+    now: dt.datetime,
+) -> None:
+    """One transaction: results applied, failures recorded, the run's items counted once."""
+    with transaction.atomic():
+        changed = shipments_apply_results(shipments=shipments, results=outcome.results, now=now)
+        for reason in set(failed.values()):
+            shipments_mark_failed(
+                shipment_ids=[sid for sid, r in failed.items() if r == reason],
+                reason=reason,
+                now=now,
+            )
+        if run_id is not None:
+            unchanged = [
+                s.pk
+                for s in shipments
+                if s.tracking_number in outcome.results and s.pk not in changed
+            ]
+            _record_run_outcomes(
+                run_id, changed=changed, unchanged=unchanged, failed=failed, now=now
+            )
+
+
 def sync_chunk(
     *, run_id: int | None, carrier: str, shipment_ids: list[int], attempt: int = 0
 ) -> ChunkPlan:
@@ -186,61 +256,17 @@ def sync_chunk(
     permanent ones are recorded on the shipments (their last good data stays).
     """
     with log_context(run=run_id, carrier=carrier):
-        queryset = Shipment.objects.filter(pk__in=shipment_ids)
-        if run_id is not None:
-            pending = SyncRunItem.objects.filter(
-                run_id=run_id, shipment_id__in=shipment_ids, outcome=SyncRunItem.Outcome.PENDING
-            ).values("shipment_id")
-            queryset = queryset.filter(pk__in=pending)
-        shipments = list(queryset)
+        shipments = _chunk_shipments(run_id, shipment_ids)
         if not shipments:
             return ChunkPlan()
-        numbers = sorted({s.tracking_number for s in shipments})
-        outcome = fetch(carrier, numbers)
-        now = timezone.now()
-        retry_ids: list[int] = []
-        failed: dict[int, str] = {}
-        delays: list[float] = []
-        only_throttled = True
-        for shipment in shipments:
-            if shipment.tracking_number in outcome.results:
-                continue
-            error = outcome.errors.get(shipment.tracking_number) or CarrierError(
-                "no answer for this number", carrier=carrier
-            )
-            if error.transient and (
-                isinstance(error, Throttled) or attempt < settings.CARRIER_MAX_RETRIES
-            ):
-                retry_ids.append(shipment.pk)
-                delays.append(retry_delay(attempt, error))
-                only_throttled = only_throttled and isinstance(error, Throttled)
-            else:
-                failed[shipment.pk] = error_message(error)
-                if not isinstance(error, TrackingNumberNotFound):
-                    logger.warning("shipment %s: %s", shipment.pk, error.message)
-        with transaction.atomic():
-            changed = shipments_apply_results(shipments=shipments, results=outcome.results, now=now)
-            for reason in set(failed.values()):
-                shipments_mark_failed(
-                    shipment_ids=[sid for sid, r in failed.items() if r == reason],
-                    reason=reason,
-                    now=now,
-                )
-            if run_id is not None:
-                unchanged = [
-                    s.pk
-                    for s in shipments
-                    if s.tracking_number in outcome.results and s.pk not in changed
-                ]
-                _record_run_outcomes(
-                    run_id, changed=changed, unchanged=unchanged, failed=failed, now=now
-                )
-        if retry_ids:
+        outcome = fetch(carrier, sorted({s.tracking_number for s in shipments}))
+        plan, failed = _plan_failures(shipments, outcome, carrier=carrier, attempt=attempt)
+        _write_chunk(run_id, shipments, outcome, failed, timezone.now())
+        if plan.retry_ids:
             logger.info(
-                "%s shipments to retry in %.1fs (attempt %s)", len(retry_ids), max(delays), attempt
+                "%s shipments to retry in %.1fs (attempt %s)",
+                len(plan.retry_ids),
+                plan.delay,
+                attempt,
             )
-        return ChunkPlan(
-            retry_ids=retry_ids,
-            delay=max(delays) if delays else 0.0,
-            counts_as_attempt=not only_throttled,
-        )
+        return plan
