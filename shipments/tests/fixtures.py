@@ -14,6 +14,7 @@ from django.utils import timezone
 from shipments.carriers.numbers import example_number
 from shipments.models import Membership, Order, Shipment, Store
 from shipments.redis_client import get_redis
+from shipments.services import enqueue
 
 _seq = itertools.count(1)
 
@@ -92,3 +93,17 @@ def merchant_client(client, merchant):
 @pytest.fixture
 def shipment(store) -> Shipment:
     return make_shipment(store)
+
+
+@pytest.fixture
+def published(monkeypatch) -> list[tuple[str, tuple, str]]:
+    """Tasks enqueued during the test, recorded as (name, args, queue) instead of sent: tests
+    without a worker of their own must neither race a worker that another module started nor
+    have it act on rows that the test's teardown is removing."""
+    sent: list[tuple[str, tuple, str]] = []
+
+    def record(name, *, args=(), queue, **options):
+        sent.append((name, tuple(args), queue))
+
+    monkeypatch.setattr(enqueue, "publish", record)
+    return sent

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 
 import pytest
@@ -28,16 +27,9 @@ from .fixtures import make_shipment, make_store
 pytestmark = pytest.mark.django_db
 
 
-def _queued(queue: str) -> list[dict]:
-    """Messages waiting in a broker queue (the test Redis database is the broker)."""
-    return [json.loads(m) for m in get_redis().lrange(queue, 0, -1)]
-
-
 @pytest.fixture(autouse=True)
-def empty_queues():
-    get_redis().delete("interactive", "bulk")
-    yield
-    get_redis().delete("interactive", "bulk")
+def _record_publications(published):
+    """Enqueued tasks are recorded, not sent (see `published`)."""
 
 
 def _result(shipment: Shipment, *events: tuple[str, str], status: str = "in_transit"):
@@ -141,7 +133,7 @@ def test_single_resync_is_audited_and_enqueued_once_on_commit(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_rolled_back_transaction_enqueues_nothing():
+def test_a_rolled_back_transaction_enqueues_nothing(published):
     shipment = make_shipment(make_store())
 
     def request_then_fail() -> None:
@@ -151,8 +143,14 @@ def test_a_rolled_back_transaction_enqueues_nothing():
 
     with pytest.raises(RuntimeError):
         request_then_fail()
-    assert _queued("interactive") == []
+    assert published == []
     assert not ResyncJob.objects.exists()
+    # The same request committed is published once, after its commit.
+    services.shipment_clear_cooldown(shipment=shipment)
+    verdict = services.shipment_resync(shipment=shipment, source="merchant")
+    assert published == [
+        ("shipments.tasks.resync_job_execute", (str(verdict.job.pk),), "interactive")
+    ]
 
 
 def test_bulk_resync_counts_the_window_and_refuses_a_second_run(

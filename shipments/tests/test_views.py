@@ -26,7 +26,6 @@ from shipments.models import (
     TrackingEvent,
 )
 from shipments.redis_client import _client
-from shipments.services import enqueue
 
 from .fixtures import make_shipment, make_store, make_user
 
@@ -41,16 +40,9 @@ ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\
 
 
 @pytest.fixture(autouse=True)
-def published(monkeypatch) -> list[tuple[str, tuple, str]]:
-    """Tasks the views enqueue, recorded instead of published: a worker started for another
-    module of the session must neither race these assertions nor act on rolled-back rows."""
-    sent: list[tuple[str, tuple, str]] = []
-
-    def record(name, *, args=(), queue, **options):
-        sent.append((name, tuple(args), queue))
-
-    monkeypatch.setattr(enqueue, "publish", record)
-    return sent
+def _record_publications(published):
+    """Tasks the views enqueue are recorded, not sent: a worker started for another module of
+    the session must neither race these assertions nor act on rolled-back rows."""
 
 
 @pytest.fixture
