@@ -15,6 +15,7 @@ from .models import (
     ResyncRequest,
     Shipment,
     Store,
+    StoreCarrierMapping,
     SyncRun,
     SyncRunItem,
     TrackingEvent,
@@ -41,12 +42,19 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class CarrierMappingInline(admin.TabularInline):
+    model = StoreCarrierMapping
+    extra = 0
+    fields = ["name", "carrier", "created_at"]
+    readonly_fields = ["created_at"]
+
+
 @admin.register(Store)
 class StoreAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "time_zone", "created_at"]
-    search_fields = ["name", "slug"]
+    list_display = ["name", "slug", "shop_domain", "time_zone", "created_at"]
+    search_fields = ["name", "slug", "shop_domain"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, CarrierMappingInline]
     actions = ["clear_bulk_cooldown"]
 
     @admin.action(description=_("Clear bulk resync cooldown"))

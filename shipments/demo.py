@@ -14,6 +14,7 @@ from .carriers.numbers import example_number
 from .models import Membership, Order, Shipment, Store
 
 DEMO_CARRIERS = catalogue.CODES
+DEMO_SHOP_DOMAIN = "demo-store.myshopify.com"
 _CITIES = (
     "Berlin, DE",
     "Chicago, IL, US",
@@ -57,6 +58,9 @@ def seed_demo(
             },
         )
         if store_slug == "demo":
+            if not store.shop_domain:  # webhooks from the demo Shopify shop find this store
+                store.shop_domain = DEMO_SHOP_DOMAIN
+                store.save(update_fields=["shop_domain"])
             merchant, created = User.objects.get_or_create(
                 username="demo", defaults={"email": "demo@example.com"}
             )

@@ -27,6 +27,9 @@ class CarrierInfo:
     credentials: tuple[str, ...] = ()  # credential names; the environment has PREFIX_NAME
     # Courier codes of the `tracking-numbers` library whose formats this carrier tracks.
     number_formats: tuple[str, ...] = ()
+    # Other names shops give this carrier (Shopify's `tracking_company` values); the code and
+    # `name` always match too.
+    aliases: tuple[str, ...] = ()
 
     @property
     def credential_env(self) -> dict[str, str]:
@@ -52,6 +55,13 @@ CARRIERS: tuple[CarrierInfo, ...] = (
             "?submit=1&tracking-id={number}"
         ),
         credentials=_API_KEY,
+        aliases=(
+            "DHL Express",
+            "DHL eCommerce",
+            "DHL eCommerce Asia",
+            "DHL Parcel",
+            "Deutsche Post",
+        ),
     ),
     CarrierInfo(
         code="ups",
@@ -64,6 +74,7 @@ CARRIERS: tuple[CarrierInfo, ...] = (
         number_formats=("ups",),
         tracking_url="https://www.ups.com/track?loc=en_US&tracknum={number}",
         credentials=_OAUTH,
+        aliases=("United Parcel Service",),
     ),
     CarrierInfo(
         code="fedex",
@@ -76,6 +87,7 @@ CARRIERS: tuple[CarrierInfo, ...] = (
         number_formats=("fedex",),
         tracking_url="https://www.fedex.com/fedextrack/?trknbr={number}",
         credentials=_OAUTH,
+        aliases=("Federal Express",),
     ),
     CarrierInfo(
         code="usps",
@@ -88,6 +100,7 @@ CARRIERS: tuple[CarrierInfo, ...] = (
         number_formats=("usps", "s10"),
         tracking_url="https://tools.usps.com/go/TrackConfirmAction?tLabels={number}",
         credentials=_OAUTH,
+        aliases=("United States Postal Service",),
     ),
     CarrierInfo(
         code="17track",
@@ -119,6 +132,18 @@ EXPRESS_CODES: frozenset[str] = frozenset(c.code for c in CARRIERS if c.express)
 # `tracking-numbers` courier code → our carrier code (UPU S10 numbers are international postal
 # items: USPS tracks their US leg).
 BY_NUMBER_FORMAT: dict[str, str] = {fmt: c.code for c in CARRIERS for fmt in c.number_formats}
+
+
+def name_key(name: str) -> str:
+    """A carrier name as names are compared: case-folded, single spaces (`" DHL  express"` →
+    `"dhl express"`)."""
+    return " ".join((name or "").split()).casefold()
+
+
+# Every name a carrier goes by (its code, its name, its aliases), compared by `name_key`.
+BY_NAME: dict[str, str] = {
+    name_key(name): c.code for c in CARRIERS for name in (c.code, c.name, *c.aliases)
+}
 
 
 def get(code: str) -> CarrierInfo | None:

@@ -9,10 +9,17 @@ these. One module per sub-domain:
 - `jobs`: the worker's half of a single resync;
 - `pulls`: asking a carrier and writing what it says;
 - `schedule`: expiry, scheduled pulls, and resuming what stalled;
+- `intake`: shipments coming in from a shop: which carrier a shop's name means;
 - `enqueue`: every task publication; `verdicts`: the answer to a request and its audit row.
 """
 
 from .bulk import store_bulk_resync, store_clear_bulk_cooldown, store_window_queryset
+from .intake import (
+    CarrierMatch,
+    carrier_resolve,
+    store_carrier_mapping_delete,
+    store_carrier_mapping_set,
+)
 from .jobs import JOB_MAX_ATTEMPTS, resync_job_execute
 from .pulls import (
     UnsupportedCarrier,
@@ -46,9 +53,11 @@ from .verdicts import ResyncVerdict
 __all__ = [
     "JOB_MAX_ATTEMPTS",
     "SCHEDULE_LOCK_KEY",
+    "CarrierMatch",
     "ChunkPlan",
     "ResyncVerdict",
     "UnsupportedCarrier",
+    "carrier_resolve",
     "chunk_by_carrier",
     "chunk_size",
     "fetch",
@@ -65,6 +74,8 @@ __all__ = [
     "shipments_sync_due",
     "shipments_take_due",
     "store_bulk_resync",
+    "store_carrier_mapping_delete",
+    "store_carrier_mapping_set",
     "store_clear_bulk_cooldown",
     "store_window_queryset",
     "sync_chunk",

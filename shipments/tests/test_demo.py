@@ -36,6 +36,7 @@ def test_seed_demo_builds_a_usable_demo_store():
     demo = get_user_model().objects.get(username="demo")
     assert demo.check_password("demo")
     assert Membership.objects.filter(user=demo, store=store).exists()
+    assert store.shop_domain == "demo-store.myshopify.com"  # webhooks from the demo shop land here
     shipments = list(Shipment.objects.filter(store=store))
     assert {s.carrier for s in shipments} == {"dhl", "ups", "fedex", "usps", "17track", "aftership"}
     # Numbers are well-formed for their carrier (the postal formats detect as postal).

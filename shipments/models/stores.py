@@ -1,0 +1,122 @@
+"""Stores and the people who work for them."""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator, URLValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from ..carriers import catalogue
+from .choices import Carrier
+
+
+def _validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+class Store(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=64, unique=True)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[_validate_time_zone]
+    )
+    display_name = models.CharField(_("display name"), max_length=200, blank=True)
+    accent_color = models.CharField(
+        _("accent colour"),
+        max_length=7,
+        default="#1f5fbf",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour like #1f5fbf."))],
+    )
+    # https only: the tracking page's CSP loads images from https: (and never mixed content).
+    logo_url = models.URLField(
+        _("logo URL"), blank=True, validators=[URLValidator(schemes=["https"])]
+    )
+    # The connected Shopify shop (`<shop>.myshopify.com`): webhooks find their store by it.
+    shop_domain = models.CharField(
+        _("Shopify shop domain"),
+        max_length=255,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$",
+                _("Use the shop's myshopify.com domain, e.g. example.myshopify.com."),
+            )
+        ],
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def brand_name(self) -> str:
+        return self.display_name or self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        STAFF = "staff", _("Staff")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.STAFF)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "store"], name="membership_unique_user_store")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.store} ({self.role})"
+
+
+class StoreCarrierMapping(models.Model):
+    """The store's own name for a carrier (what its shop system calls it) → our carrier code.
+
+    Read after the catalogue's names and before auto-detection; `name_key` is the name as names
+    are compared (case-folded, single spaces), unique per store.
+    """
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="carrier_mappings")
+    name = models.CharField(_("name in the shop"), max_length=100)
+    name_key = models.CharField(max_length=100, editable=False)
+    carrier = models.CharField(_("carrier"), max_length=16, choices=Carrier.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name_key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "name_key"], name="carrier_mapping_unique_name_per_store"
+            ),
+            models.CheckConstraint(
+                condition=~Q(name_key=""), name="carrier_mapping_name_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.carrier}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.name_key = catalogue.name_key(self.name)
+        super().save(*args, **kwargs)
