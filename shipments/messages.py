@@ -33,6 +33,9 @@ ERROR_MESSAGES = {
     "throttled": gettext_lazy("The carrier is busy right now; please try again in a while."),
     "unavailable": gettext_lazy("The carrier could not be reached; please try again later."),
     "unknown_carrier": gettext_lazy("This carrier is not supported."),
+    "no_carrier": gettext_lazy(
+        "No carrier is set for this shipment yet: choose its carrier first."
+    ),
 }
 
 

@@ -12,7 +12,16 @@ from urllib.parse import urlsplit
 from django.urls import reverse
 
 from .carriers import catalogue
-from .models import Carrier, ResyncJob, Shipment, ShipmentStatus, SyncRun, TrackingEvent
+from .models import (
+    NEEDS_CARRIER,
+    NEEDS_CARRIER_FILTER,
+    Carrier,
+    ResyncJob,
+    Shipment,
+    ShipmentStatus,
+    SyncRun,
+    TrackingEvent,
+)
 
 
 def carrier_public_url(shipment: Shipment) -> str:
@@ -103,7 +112,7 @@ def job_payload(job: ResyncJob) -> dict[str, Any]:
 
 
 def carrier_choices() -> list[tuple[str, str]]:
-    return [(c.value, str(c.label)) for c in Carrier]
+    return [(c.value, str(c.label)) for c in Carrier] + [(NEEDS_CARRIER_FILTER, str(NEEDS_CARRIER))]
 
 
 def status_choices() -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from .models import (
+    NEEDS_CARRIER_FILTER,
     ResyncJob,
     Shipment,
     Store,
@@ -59,7 +60,9 @@ def shipment_list_for_store(*, store: Store, filters: ShipmentFilters) -> QueryS
     )
     if filters.status:
         queryset = queryset.filter(status=filters.status)
-    if filters.carrier:
+    if filters.carrier == NEEDS_CARRIER_FILTER:
+        queryset = queryset.filter(carrier__isnull=True)
+    elif filters.carrier:
         queryset = queryset.filter(carrier=filters.carrier)
     if filters.search:
         term = filters.search.lstrip("#") or filters.search
@@ -85,7 +88,7 @@ def window_counts(*, store: Store, now: dt.datetime) -> dict[str, int]:
         aggregates[f"w_{window.value}"] = Count(
             "pk", filter=Q(shipped_at__gte=start, shipped_at__lt=end)
         )
-    row = Shipment.objects.filter(store=store).aggregate(**aggregates)
+    row = Shipment.objects.filter(store=store, carrier__isnull=False).aggregate(**aggregates)
     return {window.value: row[f"w_{window.value}"] or 0 for window in SyncWindow}
 
 

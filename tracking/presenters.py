@@ -20,6 +20,8 @@ from shipments.models import Shipment, ShipmentStatus
 from .safety import carrier_public_url, http_url, mask_email
 from .selectors import latest_job, order_shipments, shipment_event_rows, shipment_wait
 
+CARRIER_NOT_KNOWN = _("Not known yet")
+
 
 # Labels of choices, per language. `get_FOO_display()` rebuilds a hashable copy of every choice
 # (a translation lookup each) on every call: the page would pay that some twenty times.
@@ -33,8 +35,10 @@ def status_label(status: str) -> str:
     return _labels("status", get_language()).get(status, status)
 
 
-def carrier_label(carrier: str) -> str:
-    """`shipment.get_carrier_display()`."""
+def carrier_label(carrier: str | None) -> str:
+    """`shipment.get_carrier_display()`; a shipment without a carrier yet says so."""
+    if not carrier:
+        return str(CARRIER_NOT_KNOWN)
     return _labels("carrier", get_language()).get(carrier, carrier)
 
 

@@ -6,6 +6,8 @@ One module per part; every name is importable from `shipments.models`, as the co
 from .choices import (
     ACTIVE_RUN_STATES,
     FINAL_STATUSES,
+    NEEDS_CARRIER,
+    NEEDS_CARRIER_FILTER,
     Carrier,
     RequestSource,
     RunState,
@@ -20,6 +22,8 @@ from .stores import Membership, Store, StoreCarrierMapping, _validate_time_zone
 __all__ = [
     "ACTIVE_RUN_STATES",
     "FINAL_STATUSES",
+    "NEEDS_CARRIER",
+    "NEEDS_CARRIER_FILTER",
     "Carrier",
     "Membership",
     "Order",

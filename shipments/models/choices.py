@@ -32,6 +32,11 @@ Carrier = models.TextChoices(
 )
 
 
+# What a shipment without a carrier shows, and the Shipment tab's filter for them.
+NEEDS_CARRIER = _("Needs carrier")
+NEEDS_CARRIER_FILTER = "none"
+
+
 class SyncOutcome(models.TextChoices):
     NEVER = "", _("Never synced")
     OK = "ok", _("OK")

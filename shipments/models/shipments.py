@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .choices import FINAL_STATUSES, Carrier, ShipmentStatus, SyncOutcome
+from .choices import FINAL_STATUSES, NEEDS_CARRIER, Carrier, ShipmentStatus, SyncOutcome
 from .stores import Store
 
 
@@ -42,7 +42,11 @@ class Shipment(models.Model):
     # tracking number per carrier and store are one index away.
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="shipments")
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
-    carrier = models.CharField(_("carrier"), max_length=16, choices=Carrier.choices)
+    # Null while no carrier fits what the shop sent (never ""): kept, listed as "Needs carrier",
+    # left out of pulls until a carrier is set.
+    carrier = models.CharField(
+        _("carrier"), max_length=16, choices=Carrier.choices, null=True, blank=True
+    )
     tracking_number = models.CharField(_("tracking number"), max_length=64)
     status = models.CharField(
         _("status"),
@@ -76,6 +80,15 @@ class Shipment(models.Model):
                 fields=["store", "carrier", "tracking_number"],
                 name="shipment_unique_tracking_per_carrier_store",
             ),
+            # NULLs are distinct in the constraint above: one carrier-less row per number.
+            models.UniqueConstraint(
+                fields=["store", "tracking_number"],
+                condition=Q(carrier__isnull=True),
+                name="shipment_unique_uncarried_number_per_store",
+            ),
+            models.CheckConstraint(
+                condition=~Q(carrier=""), name="shipment_carrier_null_not_empty"
+            ),
             models.CheckConstraint(
                 condition=~Q(tracking_number=""),
                 name="shipment_tracking_number_not_empty",
@@ -93,10 +106,15 @@ class Shipment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_carrier_display()} {self.tracking_number}"
+        return f"{self.carrier_label} {self.tracking_number}"
 
     def get_absolute_url(self) -> str:
         return reverse("shipments:detail", args=[self.pk])
+
+    @property
+    def carrier_label(self) -> str:
+        """The carrier's name, or "Needs carrier" while none is set."""
+        return str(self.get_carrier_display()) if self.carrier else str(NEEDS_CARRIER)
 
     def get_tracking_url(self) -> str:
         return reverse("tracking:page", args=[self.public_token])

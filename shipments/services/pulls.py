@@ -31,8 +31,15 @@ class UnsupportedCarrier(CarrierError):
     code = "unknown_carrier"
 
 
-def fetch(carrier: str, tracking_numbers: list[str]) -> BatchOutcome:
+class NoCarrier(CarrierError):
+    code = "no_carrier"
+
+
+def fetch(carrier: str | None, tracking_numbers: list[str]) -> BatchOutcome:
     """Ask the carrier (network I/O: never call inside a transaction)."""
+    if not carrier:
+        error = NoCarrier("the shipment has no carrier")
+        return BatchOutcome(errors=dict.fromkeys(tracking_numbers, error))
     try:
         adapter = get_adapter(carrier)
     except UnknownCarrier:
