@@ -100,11 +100,12 @@ def database_url(settings_dict: Mapping[str, object]) -> str:
 
 
 def shell_exports(sandbox_url: str, *, rate_limit: str, tag: str = "sandbox") -> str:
-    """`export NAME=value` lines for `carrier_env`, leaving alone what the environment sets."""
+    """`export NAME=value` lines for `carrier_env`, leaving alone what the environment sets to a
+    non-empty value."""
     return "\n".join(
         f"export {name}={shlex.quote(value)}"
         for name, value in carrier_env(sandbox_url, rate_limit=rate_limit, tag=tag).items()
-        if name not in os.environ
+        if not os.environ.get(name)
     )
 
 

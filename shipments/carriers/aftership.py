@@ -144,7 +144,7 @@ def map_status(tag: str, subtag: str = "") -> Status:
         default=DEFAULT_STATUS,
         log=logger,
         carrier=CARRIER,
-        what=("subtag", "tag"),
+        what=("subtag", "tag", "tag"),
     )
 
 

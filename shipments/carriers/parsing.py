@@ -128,12 +128,13 @@ def two_level_status(
     default: Status,
     log: logging.Logger,
     carrier: str,
-    what: tuple[str, str],
+    what: tuple[str, str, str],
 ) -> Status:
     """A status given as a detail code and its family (`Delivered_001` of `Delivered`): the
     detail's entry, else the family's (the given one, else the part of the detail before "_"),
-    else `default`. Each code that is not in its table is logged (`what` names the two kinds in
-    the carrier's own words, e.g. ("subtag", "tag"))."""
+    else `default`. Each code that is not in its table is logged; `what` names the detail, the
+    family after "using" and the family on its own, in the carrier's words (e.g. ("subtag",
+    "tag", "tag"))."""
     if detail:
         status = details.get(detail)
         if status is not None:
@@ -144,5 +145,5 @@ def two_level_status(
         status = families.get(family)
         if status is not None:
             return status
-        log.warning("%s: unknown %s %r, using %s", carrier, what[1], family, default.value)
+        log.warning("%s: unknown %s %r, using %s", carrier, what[2], family, default.value)
     return default

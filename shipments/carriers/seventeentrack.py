@@ -97,7 +97,7 @@ def map_status(main: str, sub: str = "") -> Status:
         default=DEFAULT_STATUS,
         log=logger,
         carrier=CARRIER,
-        what=("sub_status", "status"),
+        what=("sub_status", "main status", "status"),
     )
 
 

@@ -3,6 +3,21 @@
 from django.db import migrations, models
 
 
+def empty_carrier_to_null(apps, schema_editor):
+    """No carrier is NULL from now on, never "": rows stored with "" (and rows 0004 could not move
+    off the old `sandbox` code) become carrier-less, unless the store already has a carrier-less
+    row with that number."""
+    Shipment = apps.get_model("shipments", "Shipment")
+    for shipment in Shipment.objects.filter(carrier__in=("", "sandbox")).iterator():
+        taken = Shipment.objects.filter(
+            store_id=shipment.store_id,
+            tracking_number=shipment.tracking_number,
+            carrier__isnull=True,
+        ).exists()
+        if not taken:
+            Shipment.objects.filter(pk=shipment.pk).update(carrier=None)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -15,6 +30,7 @@ class Migration(migrations.Migration):
             name='carrier',
             field=models.CharField(blank=True, choices=[('dhl', 'DHL'), ('ups', 'UPS'), ('fedex', 'FedEx'), ('usps', 'USPS'), ('17track', '17TRACK'), ('aftership', 'AfterShip')], max_length=16, null=True, verbose_name='carrier'),
         ),
+        migrations.RunPython(empty_carrier_to_null, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='shipment',
             constraint=models.UniqueConstraint(condition=models.Q(('carrier__isnull', True)), fields=('store', 'tracking_number'), name='shipment_unique_uncarried_number_per_store'),

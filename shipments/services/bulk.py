@@ -20,7 +20,7 @@ from ..windows import parse_window, window_bounds
 from . import enqueue
 from .verdicts import ResyncVerdict, audit_request
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("shipments.services")  # one name, as before the split
 
 
 def store_window_queryset(

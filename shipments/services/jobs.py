@@ -15,7 +15,7 @@ from ..messages import SUCCESS_MESSAGE, error_message
 from ..models import ResyncJob
 from .pulls import fetch, retry_delay, shipments_apply_results, shipments_mark_failed
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("shipments.services")  # one name, as before the split
 
 # An interactive resync has a person waiting: few, short retries.
 JOB_MAX_ATTEMPTS = 3

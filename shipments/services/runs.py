@@ -25,7 +25,7 @@ from ..models import ACTIVE_RUN_STATES, RunState, Shipment, SyncRun, SyncRunItem
 from .bulk import store_window_queryset
 from .pulls import fetch, retry_delay, shipments_apply_results, shipments_mark_failed
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("shipments.services")  # one name, as before the split
 
 # Shipments per chunk task for carriers whose API takes one number per request: at least
 # MIN_CHUNK, and enough for FAN_OUT_ROUNDS rounds of the adapter's CARRIER_MAX_CONCURRENCY

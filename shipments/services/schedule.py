@@ -28,7 +28,7 @@ from . import enqueue
 from .jobs import JOB_MAX_ATTEMPTS
 from .runs import chunk_by_carrier
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("shipments.services")  # one name, as before the split
 
 # A shipment without news for this long leaves the schedule as `expired`.
 EXPRESS_CARRIERS = catalogue.EXPRESS_CODES
@@ -45,7 +45,7 @@ def shipments_expire_stale(*, now: dt.datetime) -> int:
     # Only shipments pulled at least once: one never asked about gets its first pull instead.
     active = (
         Shipment.objects.exclude(status__in=FINAL_STATUSES)
-        .filter(last_synced_at__isnull=False)
+        .filter(last_synced_at__isnull=False, carrier__isnull=False)
         .alias(last_news=last_news)
     )
     express = active.filter(

@@ -18,7 +18,7 @@ from ..redis_client import RedisUnavailable
 from . import enqueue
 from .verdicts import ResyncVerdict, audit_request
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("shipments.services")  # one name, as before the split
 
 
 def shipment_resync(

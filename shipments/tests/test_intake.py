@@ -94,3 +94,14 @@ def test_a_shop_domain_belongs_to_one_store():
     make_store(shop_domain="acme.myshopify.com")
     with pytest.raises(IntegrityError):
         make_store(shop_domain="acme.myshopify.com")
+
+
+def test_a_form_is_told_of_a_name_the_store_already_has(store):
+    """The admin's inline edits mappings through the model's own checks (its form has no
+    `name_key`, so the database constraint alone would end in an error page)."""
+    services.store_carrier_mapping_set(store=store, name="UPS Ground", carrier="ups")
+    for name in ("ups  GROUND", "FedEx", "  "):
+        with pytest.raises(ValidationError) as refused:
+            StoreCarrierMapping(store=store, name=name, carrier="dhl").full_clean()
+        assert "name" in refused.value.message_dict
+    StoreCarrierMapping(store=store, name="Parcel Co", carrier="dhl").full_clean()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from shipments import messages, selectors, services
@@ -91,3 +92,32 @@ def test_the_shoppers_page_says_the_carrier_is_not_known_yet(client, uncarried):
     assert "Not known yet" in html
     body = client.get(url, **JSON).json()
     assert (body["carrier"], body["carrier_url"]) == (None, None)
+
+
+def test_a_shipment_without_a_carrier_never_expires(store, uncarried):
+    long_ago = timezone.now() - dt.timedelta(days=90)
+    carried = make_shipment(store, carrier="usps")
+    Shipment.objects.update(last_synced_at=long_ago, shipped_at=long_ago, last_event_at=long_ago)
+    assert services.shipments_expire_stale(now=timezone.now()) == 1
+    statuses = dict(Shipment.objects.values_list("pk", "status"))
+    assert (statuses[carried.pk], statuses[uncarried.pk]) == ("expired", "pending")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0006_turns_an_empty_carrier_into_none():
+    executor = MigrationExecutor(connection)
+    before = [("shipments", "0005_store_shop_domain_and_carrier_mappings")]
+    executor.migrate(before)
+    apps = executor.loader.project_state(before).apps
+    Store, Order = apps.get_model("shipments", "Store"), apps.get_model("shipments", "Order")
+    OldShipment = apps.get_model("shipments", "Shipment")
+    store = Store.objects.create(name="Old", slug="old-empty-carrier")
+    order = Order.objects.create(
+        store=store, order_number="#1", customer_email="a@example.com", placed_at=timezone.now()
+    )
+    empty = OldShipment.objects.create(
+        store=store, order=order, carrier="", tracking_number="ZZ1", shipped_at=timezone.now()
+    ).pk
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert Shipment.objects.get(pk=empty).carrier is None
