@@ -19,6 +19,7 @@ from .models import (
     ResyncJob,
     Shipment,
     ShipmentStatus,
+    StoreCarrierMapping,
     SyncRun,
     TrackingEvent,
 )
@@ -111,8 +112,16 @@ def job_payload(job: ResyncJob) -> dict[str, Any]:
     return {"state": job.state, "message": job.message, "changed": job.changed}
 
 
-def carrier_choices() -> list[tuple[str, str]]:
-    return [(c.value, str(c.label)) for c in Carrier] + [(NEEDS_CARRIER_FILTER, str(NEEDS_CARRIER))]
+def carrier_choices(*, with_needs_carrier: bool = True) -> list[tuple[str, str]]:
+    """The carriers (by name), and for the Shipment tab's filter the shipments without one."""
+    choices = [(c.value, str(c.label)) for c in Carrier]
+    if with_needs_carrier:
+        choices.append((NEEDS_CARRIER_FILTER, str(NEEDS_CARRIER)))
+    return choices
+
+
+def carrier_mapping_payload(mapping: StoreCarrierMapping) -> dict[str, Any]:
+    return {"id": mapping.pk, "name": mapping.name, "carrier": mapping.carrier}
 
 
 def status_choices() -> list[tuple[str, str]]:

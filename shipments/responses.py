@@ -3,6 +3,7 @@ refusal/unavailable shapes (docs/contract.md §5), so both places answer alike."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,22 @@ def wants_json(request: HttpRequest) -> bool:
 
 def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
+
+
+def posted_field(request: HttpRequest, name: str) -> str:
+    """A field of a form post, or of a JSON body for scripted clients ("" when absent or
+    ambiguous: a field sent twice is not guessed at)."""
+    if name in request.POST:
+        values = request.POST.getlist(name)
+        return values[0] if len(values) == 1 else ""
+    if request.content_type == "application/json":
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            return ""
+        value = body.get(name, "") if isinstance(body, dict) else ""
+        return value if isinstance(value, str) else ""
+    return ""
 
 
 def json_error(message: str, status: int, *, retry_after: int | None = None, **extra: Any):

@@ -18,6 +18,7 @@ from .models import (
     ResyncJob,
     Shipment,
     Store,
+    StoreCarrierMapping,
     SyncRun,
     SyncRunItem,
     SyncWindow,
@@ -90,6 +91,11 @@ def window_counts(*, store: Store, now: dt.datetime) -> dict[str, int]:
         )
     row = Shipment.objects.filter(store=store, carrier__isnull=False).aggregate(**aggregates)
     return {window.value: row[f"w_{window.value}"] or 0 for window in SyncWindow}
+
+
+def carrier_mappings_for_store(*, store: Store) -> list[StoreCarrierMapping]:
+    """The store's own names for carriers, by name."""
+    return list(StoreCarrierMapping.objects.filter(store=store).order_by("name_key"))
 
 
 def sync_run_latest(*, store: Store) -> SyncRun | None:

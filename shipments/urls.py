@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import settings_views, views
 
 app_name = "shipments"
 
@@ -16,4 +16,10 @@ urlpatterns = [
     ),
     path("sync-runs/<int:run_id>/", views.sync_run_detail, name="sync_run"),
     path("stores/switch/", views.store_switch, name="switch_store"),
+    path("settings/carriers/", settings_views.carrier_names, name="carrier_names"),
+    path(
+        "settings/carriers/<int:mapping_id>/delete/",
+        settings_views.carrier_name_delete,
+        name="carrier_name_delete",
+    ),
 ]

@@ -8,7 +8,6 @@ URL, not one per fragment.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -30,7 +29,7 @@ from .messages import clock
 from .models import RequestSource, Shipment, ShipmentStatus, SyncRunItem, SyncWindow
 from .presenters import job_payload
 from .redis_client import RedisUnavailable
-from .responses import bad_request, client_ip, resync_or_refusal, wants_json
+from .responses import bad_request, client_ip, posted_field, resync_or_refusal, wants_json
 from .scoping import merchant_view, stores_for_user, switch_store
 from .windows import BadWindow, parse_window
 
@@ -104,22 +103,6 @@ def _parse_filters(query: Any) -> selectors.ShipmentFilters:
         run_id=_small_int(run),
         outcome=outcome if outcome in SyncRunItem.Outcome.values else "",
     )
-
-
-def _posted(request: HttpRequest, name: str) -> str:
-    """A field of a form post, or of a JSON body for scripted clients ("" when absent or
-    ambiguous: a field sent twice is not guessed at)."""
-    if name in request.POST:
-        values = request.POST.getlist(name)
-        return values[0] if len(values) == 1 else ""
-    if request.content_type == "application/json":
-        try:
-            body = json.loads(request.body or b"{}")
-        except ValueError:
-            return ""
-        value = body.get(name, "") if isinstance(body, dict) else ""
-        return value if isinstance(value, str) else ""
-    return ""
 
 
 def _small_int(value: str) -> int | None:
@@ -204,7 +187,7 @@ def shipment_bulk_resync(request: HttpRequest) -> HttpResponse:
     store = request.store
     back = reverse("shipments:list")
     try:
-        window = parse_window(_posted(request, "window"))
+        window = parse_window(posted_field(request, "window"))
     except BadWindow:
         message = _(
             "Choose a window to resync: Today, Yesterday, Last 7 days, Last 30 days or "
