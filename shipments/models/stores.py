@@ -122,13 +122,19 @@ class StoreCarrierMapping(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
-        """What a form (admin) must check itself: `name_key` is not a form field, so the
-        database's one-name-per-store rule would otherwise surface as an error page."""
+        """The rules of a name, for the service and for forms (admin): `name_key` is not a form
+        field, so the database's one-name-per-store rule would otherwise end in an error page."""
         self.name_key = catalogue.name_key(self.name)
         if not self.name_key:
             raise ValidationError({"name": _("Enter the name your shop uses for the carrier.")})
-        if self.name_key in catalogue.BY_NAME:
-            raise ValidationError({"name": _("This name is already known as a carrier.")})
+        if known := catalogue.BY_NAME.get(self.name_key):
+            # It would never be read: the catalogue's names come first.
+            raise ValidationError(
+                {
+                    "name": _("%(name)s is already known as %(carrier)s.")
+                    % {"name": self.name.strip(), "carrier": catalogue.BY_CODE[known].name}
+                }
+            )
         same = StoreCarrierMapping.objects.filter(store_id=self.store_id, name_key=self.name_key)
         if self.store_id is not None and same.exclude(pk=self.pk).exists():
             raise ValidationError({"name": _("The store already has this name.")})

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from ..carriers import catalogue
 from ..carriers.numbers import detect_carrier
@@ -45,30 +43,18 @@ def carrier_resolve(*, store: Store, name: str = "", tracking_number: str = "") 
 def store_carrier_mapping_set(*, store: Store, name: str, carrier: str) -> StoreCarrierMapping:
     """Say that the store's shop calls `carrier` by `name` (replacing what it said before).
 
-    Raises `ValidationError` for an empty or over-long name, a name the catalogue already knows
-    (it would never be read), and a carrier that is not in the catalogue.
+    Raises `ValidationError` (the model's rules) for an empty or over-long name, a name the
+    catalogue already knows (it would never be read), and a carrier that is not in the catalogue.
     """
     key = catalogue.name_key(name)
-    errors: dict[str, str] = {}
-    if not key:
-        errors["name"] = _("Enter the name your shop uses for the carrier.")
-    elif len(key) > 100:
-        errors["name"] = _("Use at most 100 characters.")
-    elif key in catalogue.BY_NAME:
-        errors["name"] = _("%(name)s is already known as %(carrier)s.") % {
-            "name": name.strip(),
-            "carrier": catalogue.BY_CODE[catalogue.BY_NAME[key]].name,
-        }
-    if catalogue.get(carrier) is None:
-        errors["carrier"] = _("Choose one of the supported carriers.")
-    if errors:
-        raise ValidationError(errors)
     with transaction.atomic():
-        mapping, _created = StoreCarrierMapping.objects.select_for_update().update_or_create(
-            store=store,
-            name_key=key,
-            defaults={"name": " ".join(name.split()), "carrier": carrier},
-        )
+        mapping = StoreCarrierMapping.objects.select_for_update().filter(
+            store=store, name_key=key
+        ).first() or StoreCarrierMapping(store=store)
+        mapping.name = " ".join(name.split())
+        mapping.carrier = carrier
+        mapping.full_clean()
+        mapping.save()
     return mapping
 
 
