@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "shipments",
     "tracking",
+    "connect",
     # A development and test tool (its command and the `track sandbox` code); no product app
     # imports it.
     "carrier_sandbox",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from .models import (
+    BULK_WINDOWS,
     NEEDS_CARRIER_FILTER,
     ResyncJob,
     Shipment,
@@ -21,7 +22,6 @@ from .models import (
     StoreCarrierMapping,
     SyncRun,
     SyncRunItem,
-    SyncWindow,
     TrackingEvent,
 )
 from .windows import window_bounds
@@ -84,13 +84,15 @@ def window_counts(*, store: Store, now: dt.datetime) -> dict[str, int]:
     The bounds are those of `services.store_window_queryset`, so the count is what a run gets.
     """
     aggregates = {}
-    for window in SyncWindow:
+    for window in BULK_WINDOWS:
         start, end = window_bounds(window, time_zone=store.time_zone, now=now)
         aggregates[f"w_{window.value}"] = Count(
             "pk", filter=Q(shipped_at__gte=start, shipped_at__lt=end)
         )
-    row = Shipment.objects.filter(store=store, carrier__isnull=False).aggregate(**aggregates)
-    return {window.value: row[f"w_{window.value}"] or 0 for window in SyncWindow}
+    row = Shipment.objects.filter(
+        store=store, carrier__isnull=False, cancelled_at__isnull=True
+    ).aggregate(**aggregates)
+    return {window.value: row[f"w_{window.value}"] or 0 for window in BULK_WINDOWS}
 
 
 def carrier_mappings_for_store(*, store: Store) -> list[StoreCarrierMapping]:

@@ -26,7 +26,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from . import cooldowns, presenters, selectors, services
 from .messages import clock
-from .models import RequestSource, Shipment, ShipmentStatus, SyncRunItem, SyncWindow
+from .models import BULK_WINDOWS, RequestSource, Shipment, ShipmentStatus, SyncRunItem
 from .presenters import job_payload
 from .redis_client import RedisUnavailable
 from .responses import bad_request, client_ip, posted_field, resync_or_refusal, wants_json
@@ -156,7 +156,7 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
         return _render(request, "shipments/_table.html", table)
 
     counts = selectors.window_counts(store=store, now=timezone.now())
-    windows = [(w.value, w.label, counts[w.value]) for w in SyncWindow]
+    windows = [(w.value, w.label, counts[w.value]) for w in BULK_WINDOWS]
     busy = retry_after > 0 or (run is not None and run.is_active)
     context = {
         **table,

@@ -23,6 +23,11 @@ MAX_EVENTS = 200
 MAX_LOOKUP_CANDIDATES = 20
 
 
+def _shown() -> QuerySet[Shipment]:
+    """The shipments a shopper may see: not those of a fulfillment the shop cancelled."""
+    return Shipment.objects.filter(cancelled_at__isnull=True)
+
+
 # --- Lookup ---------------------------------------------------------------------------------------
 
 
@@ -54,7 +59,8 @@ def order_lookup(*, order_number: str, email: str, store_slug: str = "") -> Orde
     if not key:
         return None
     first_shipment = (
-        Shipment.objects.filter(order=OuterRef("pk"), store=OuterRef("store"))
+        _shown()
+        .filter(order=OuterRef("pk"), store=OuterRef("store"))
         .order_by("shipped_at", "pk")
         .values("public_token")[:1]
     )
@@ -88,13 +94,15 @@ def shipment_for_token(token: str) -> Shipment | None:
     """The shipment behind a public token (with its order and store), or None."""
     if not _valid_token(token):
         return None
-    return Shipment.objects.select_related("order", "store").filter(public_token=token).first()
+    return _shown().select_related("order", "store").filter(public_token=token).first()
 
 
 def order_shipments(shipment: Shipment) -> QuerySet[Shipment]:
     """The shipments of the same order (and store), first shipped first."""
-    return Shipment.objects.filter(order_id=shipment.order_id, store_id=shipment.store_id).order_by(
-        "shipped_at", "pk"
+    return (
+        _shown()
+        .filter(order_id=shipment.order_id, store_id=shipment.store_id)
+        .order_by("shipped_at", "pk")
     )
 
 
@@ -128,7 +136,8 @@ def shipment_with_siblings(token: str) -> tuple[Shipment, list[Shipment]] | None
     if not _valid_token(token):
         return None
     rows = list(
-        Shipment.objects.select_related("order", "store")
+        _shown()
+        .select_related("order", "store")
         .only(*PAGE_FIELDS)
         .filter(order__shipments__public_token=token)
         .order_by("shipped_at", "pk")
@@ -144,11 +153,7 @@ def shipment_ref_for_token(token: str) -> Shipment | None:
     and its status need), or None. Other fields would load on access."""
     if not _valid_token(token):
         return None
-    return (
-        Shipment.objects.only("store_id", "order_id", "public_token")
-        .filter(public_token=token)
-        .first()
-    )
+    return _shown().only("store_id", "order_id", "public_token").filter(public_token=token).first()
 
 
 def shipment_event_rows(shipment: Shipment) -> list[tuple]:

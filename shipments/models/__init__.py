@@ -5,6 +5,7 @@ One module per part; every name is importable from `shipments.models`, as the co
 
 from .choices import (
     ACTIVE_RUN_STATES,
+    BULK_WINDOWS,
     FINAL_STATUSES,
     NEEDS_CARRIER,
     NEEDS_CARRIER_FILTER,
@@ -21,6 +22,7 @@ from .stores import Membership, Store, StoreCarrierMapping, _validate_time_zone
 
 __all__ = [
     "ACTIVE_RUN_STATES",
+    "BULK_WINDOWS",
     "FINAL_STATUSES",
     "NEEDS_CARRIER",
     "NEEDS_CARRIER_FILTER",

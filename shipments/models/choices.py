@@ -49,6 +49,12 @@ class SyncWindow(models.TextChoices):
     LAST_7_DAYS = "7d", _("Last 7 days")
     LAST_30_DAYS = "30d", _("Last 30 days")
     LAST_60_DAYS = "60d", _("Last 60 days")
+    # Not a window a merchant picks: the first pulls of a CSV import's shipments.
+    IMPORT = "import", _("Import")
+
+
+# The windows of a bulk resync request (the Resync menu, `resync --window`).
+BULK_WINDOWS = tuple(w for w in SyncWindow if w != SyncWindow.IMPORT)
 
 
 class RunState(models.TextChoices):
@@ -68,3 +74,4 @@ class RequestSource(models.TextChoices):
     OPS = "ops", _("Ops")
     CLI = "cli", _("Command line")
     SCHEDULE = "schedule", _("Schedule")
+    API = "api", _("Merchant API")

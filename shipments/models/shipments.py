@@ -24,13 +24,22 @@ class Order(models.Model):
     customer_email = models.EmailField(_("customer e-mail"))
     customer_name = models.CharField(_("customer name"), max_length=200, blank=True)
     placed_at = models.DateTimeField(_("placed at"))
+    # The shop's own id for the order (Shopify's order id) and the shop's last change to it: a
+    # webhook older than what was applied changes nothing.
+    external_id = models.CharField(max_length=64, blank=True, default="")
+    external_updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-placed_at"]
         constraints = [
             models.UniqueConstraint(
                 fields=["store", "order_number"], name="order_unique_number_per_store"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["store", "external_id"],
+                condition=~Q(external_id=""),
+                name="order_unique_external_id_per_store",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -70,6 +79,12 @@ class Shipment(models.Model):
     # When the scheduled sync should next pull this shipment; null once it is final.
     next_sync_at = models.DateTimeField(null=True, blank=True)
     public_token = models.CharField(max_length=64, unique=True, default=new_public_token)
+    # The shop's fulfillment this shipment came from (Shopify's fulfillment id; one fulfillment
+    # may carry several tracking numbers) and the shop's last change to it.
+    external_id = models.CharField(max_length=64, blank=True, default="")
+    external_updated_at = models.DateTimeField(null=True, blank=True)
+    # Set when the shop cancelled the fulfillment: off the schedule and the tracking page.
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -103,6 +118,11 @@ class Shipment(models.Model):
                 condition=Q(next_sync_at__isnull=False),
             ),
             models.Index(fields=["tracking_number"], name="shipment_tracking_number"),
+            models.Index(
+                fields=["store", "external_id"],
+                name="shipment_store_external",
+                condition=~Q(external_id=""),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -118,6 +138,10 @@ class Shipment(models.Model):
 
     def get_tracking_url(self) -> str:
         return reverse("tracking:page", args=[self.public_token])
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
     @property
     def is_final(self) -> bool:

@@ -52,6 +52,8 @@ class Store(models.Model):
             )
         ],
     )
+    # Set when Shopify said the app was uninstalled: its webhooks are refused, its data stays.
+    shop_disconnected_at = models.DateTimeField(_("Shopify disconnected at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

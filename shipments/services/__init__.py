@@ -9,11 +9,13 @@ these. One module per sub-domain:
 - `jobs`: the worker's half of a single resync;
 - `pulls`: asking a carrier and writing what it says;
 - `schedule`: expiry, scheduled pulls, and resuming what stalled;
-- `intake`: shipments coming in from a shop: which carrier a shop's name means;
+- `intake`: which carrier a shop's name means, and the store's own names;
+- `ingest`: shipments coming in (webhooks, API, CSV): created or updated, pulled once at once;
 - `enqueue`: every task publication; `verdicts`: the answer to a request and its audit row.
 """
 
 from .bulk import store_bulk_resync, store_clear_bulk_cooldown, store_window_queryset
+from .ingest import Incoming, IngestResult, shipments_cancel, shipments_ingest
 from .intake import (
     CarrierMatch,
     carrier_resolve,
@@ -55,6 +57,8 @@ __all__ = [
     "SCHEDULE_LOCK_KEY",
     "CarrierMatch",
     "ChunkPlan",
+    "Incoming",
+    "IngestResult",
     "ResyncVerdict",
     "UnsupportedCarrier",
     "carrier_resolve",
@@ -69,7 +73,9 @@ __all__ = [
     "shipment_resync",
     "shipment_resync_refuse_abuse",
     "shipments_apply_results",
+    "shipments_cancel",
     "shipments_expire_stale",
+    "shipments_ingest",
     "shipments_mark_failed",
     "shipments_sync_due",
     "shipments_take_due",

@@ -27,10 +27,14 @@ def store_window_queryset(
     *, store: Store, window: str, now: dt.datetime | None = None
 ) -> QuerySet[Shipment]:
     """The store's shipments shipped in `window` (the store's time zone) that a run can pull:
-    those with a carrier."""
+    those with a carrier, not cancelled by the shop."""
     start, end = window_bounds(window, time_zone=store.time_zone, now=now or timezone.now())
     return Shipment.objects.filter(
-        store=store, shipped_at__gte=start, shipped_at__lt=end, carrier__isnull=False
+        store=store,
+        shipped_at__gte=start,
+        shipped_at__lt=end,
+        carrier__isnull=False,
+        cancelled_at__isnull=True,
     )
 
 

@@ -22,17 +22,30 @@ class CarrierMatch:
     found_by: str  # "catalogue", "store_mapping", "number_format" or "nothing"
 
 
-def carrier_resolve(*, store: Store, name: str = "", tracking_number: str = "") -> CarrierMatch:
-    """The carrier a shop means by `name` (a code or a carrier name), for `tracking_number`."""
+def carrier_resolve(
+    *,
+    store: Store,
+    name: str = "",
+    tracking_number: str = "",
+    mappings: dict[str, str] | None = None,
+) -> CarrierMatch:
+    """The carrier a shop means by `name` (a code or a carrier name), for `tracking_number`.
+
+    `mappings` (name key → carrier code) are the store's own names when the caller read them
+    already (a whole import); else they are looked up here.
+    """
     key = catalogue.name_key(name)
     if key:
         if code := catalogue.BY_NAME.get(key):
             return CarrierMatch(code, "catalogue")
-        mapped = (
-            StoreCarrierMapping.objects.filter(store=store, name_key=key)
-            .values_list("carrier", flat=True)
-            .first()
-        )
+        if mappings is not None:
+            mapped = mappings.get(key)
+        else:
+            mapped = (
+                StoreCarrierMapping.objects.filter(store=store, name_key=key)
+                .values_list("carrier", flat=True)
+                .first()
+            )
         if mapped:
             return CarrierMatch(mapped, "store_mapping")
     if code := detect_carrier(tracking_number):

@@ -21,7 +21,7 @@ from .. import cooldowns
 from ..carriers import catalogue
 from ..carriers.base import BatchOutcome, CarrierError, Throttled, TrackingNumberNotFound
 from ..messages import error_message
-from ..models import ACTIVE_RUN_STATES, RunState, Shipment, SyncRun, SyncRunItem
+from ..models import ACTIVE_RUN_STATES, RunState, Shipment, SyncRun, SyncRunItem, SyncWindow
 from .bulk import store_window_queryset
 from .pulls import fetch, retry_delay, shipments_apply_results, shipments_mark_failed
 
@@ -65,11 +65,14 @@ def sync_run_dispatch(*, run_id: int) -> list[tuple[str, list[int]]]:
         return []
     now = timezone.now()
     with log_context(store=run.store_id, run=run.pk):
-        rows = list(
-            store_window_queryset(store=run.store, window=run.window, now=run.created_at)
-            .order_by()
-            .values_list("id", "carrier")
-        )
+        # An import's run was given its shipments when it was created.
+        rows = []
+        if run.window != SyncWindow.IMPORT:
+            rows = list(
+                store_window_queryset(store=run.store, window=run.window, now=run.created_at)
+                .order_by()
+                .values_list("id", "carrier")
+            )
         with transaction.atomic():
             SyncRunItem.objects.bulk_create(
                 [SyncRunItem(run=run, shipment_id=sid, carrier=carrier) for sid, carrier in rows],

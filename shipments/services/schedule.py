@@ -75,7 +75,9 @@ def shipments_take_due(*, now: dt.datetime, limit: int = 5000) -> list[tuple[str
         return []
     shipments_expire_stale(now=now)
     rows = list(
-        Shipment.objects.filter(next_sync_at__lte=now, carrier__isnull=False)
+        Shipment.objects.filter(
+            next_sync_at__lte=now, carrier__isnull=False, cancelled_at__isnull=True
+        )
         .exclude(status__in=FINAL_STATUSES)
         .order_by("next_sync_at")
         .values_list("id", "carrier")[:limit]

@@ -5,7 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from shipments import services
-from shipments.models import RunState, Store, SyncRun, SyncWindow
+from shipments.models import BULK_WINDOWS, RunState, Store, SyncRun
 from shipments.redis_client import RedisUnavailable
 from shipments.windows import BadWindow
 
@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--store", required=True, help="store slug")
-        parser.add_argument("--window", required=True, help="|".join(w.value for w in SyncWindow))
+        parser.add_argument("--window", required=True, help="|".join(w.value for w in BULK_WINDOWS))
         parser.add_argument(
             "--force", action="store_true", help="ignore the cooldown (recorded in the audit)"
         )

@@ -1,0 +1,118 @@
+"""The one service every way in ends in: orders and shipments created or updated in bulk, the
+carrier mapped, never dropped, and the first pull published on commit (no cooldown touched)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from shipments import cooldowns, services
+from shipments.carriers.numbers import example_number
+from shipments.models import Order, RunState, Shipment, SyncRunItem
+from shipments.services import Incoming
+from shipments.services.enqueue import SYNC_CHUNK, SYNC_RUN_DISPATCH
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _row(number: str, order: str = "#1001", **fields) -> Incoming:
+    return Incoming(order_number=order, email="ann@example.com", tracking_number=number, **fields)
+
+
+def test_new_shipments_are_stored_with_their_carrier_and_pulled_once(store, published):
+    ups = example_number("ups", 1)
+    result = services.shipments_ingest(
+        store=store, rows=[_row(ups, carrier="UPS"), _row("ZZ-UNKNOWN-1", carrier="Speedy")]
+    )
+    assert len(result.created) == 2
+    assert not result.updated
+    by_number = {s.tracking_number: s for s in Shipment.objects.filter(store=store)}
+    assert by_number[ups].carrier == "ups"
+    assert by_number["ZZ-UNKNOWN-1"].carrier is None  # kept, needs a carrier
+    assert Order.objects.get(store=store).customer_email == "ann@example.com"
+    # One pull for the shipment with a carrier, on the bulk queue, outside any run.
+    assert published == [(SYNC_CHUNK, (None, "ups", [by_number[ups].pk]), "bulk")]
+    # No cooldown was taken: the merchant and the shopper can still resync it at once.
+    assert cooldowns.shipment_retry_after(store.pk, by_number[ups].pk) == 0
+
+
+def test_the_same_shipment_again_is_the_same_row_and_no_pull(store, published):
+    ups = example_number("ups", 2)
+    first = services.shipments_ingest(store=store, rows=[_row(ups, carrier="ups")])
+    published.clear()
+    again = services.shipments_ingest(store=store, rows=[_row(ups, carrier="UPS")])
+    assert again.shipments[0].pk == first.shipments[0].pk
+    assert again.updated == {first.shipments[0].pk}
+    assert not again.created
+    assert published == []
+    assert Shipment.objects.filter(store=store).count() == 1
+
+
+def test_a_carrierless_shipment_gets_its_carrier_when_the_shop_names_it(store, published):
+    services.shipments_ingest(store=store, rows=[_row("PARCEL-77", carrier="Speedy")])
+    services.store_carrier_mapping_set(store=store, name="Speedy", carrier="dhl")
+    published.clear()
+    result = services.shipments_ingest(store=store, rows=[_row("PARCEL-77", carrier="Speedy")])
+    shipment = Shipment.objects.get(store=store)
+    assert shipment.carrier == "dhl"
+    assert result.shipments[0].pk == shipment.pk
+    assert published == [(SYNC_CHUNK, (None, "dhl", [shipment.pk]), "bulk")]
+
+
+def test_stores_never_share_rows(store, other_store, published):
+    number = example_number("fedex", 3)
+    a = services.shipments_ingest(store=store, rows=[_row(number)])
+    b = services.shipments_ingest(store=other_store, rows=[_row(number)])
+    assert a.shipments[0].pk != b.shipments[0].pk
+    assert Order.objects.filter(order_number="#1001").count() == 2
+
+
+def test_an_import_is_pulled_as_one_run_with_window_import(store, published, merchant):
+    rows = [_row(example_number("usps", i), order=f"#{2000 + i}") for i in range(5)]
+    rows.append(_row("NOBODY-KNOWS", order="#2999"))
+    result = services.shipments_ingest(store=store, rows=rows, first_pull="run", user=merchant)
+    run = result.run
+    assert run is not None
+    assert run.window == "import"
+    assert run.state == RunState.QUEUED
+    assert run.total == 5  # the carrier-less one is not pulled
+    assert SyncRunItem.objects.filter(run=run).count() == 5
+    assert published == [(SYNC_RUN_DISPATCH, (run.pk,), "bulk")]
+    # An import's run is not a bulk request: the store's hourly cooldown is untouched.
+    assert cooldowns.bulk_retry_after(store.pk) == 0
+
+
+def test_the_queries_do_not_grow_with_the_rows(store, published):
+    def queries(n: int, offset: int) -> int:
+        rows = [
+            _row(example_number("dhl", offset + i), order=f"#{offset + i}", carrier="DHL Express")
+            for i in range(n)
+        ]
+        with CaptureQueriesContext(connection) as ctx:
+            services.shipments_ingest(store=store, rows=rows)
+        return len(ctx.captured_queries)
+
+    # Batched writes (SQLite takes ~40 shipments per INSERT), never a query per row.
+    few, many = queries(30, 20_000), queries(600, 10_000)
+    assert few <= 12
+    assert many <= few + 600 // 30
+
+
+def test_a_cancelled_shipment_leaves_the_schedule_until_sent_again(store, published):
+    number = example_number("ups", 9)
+    [shipment] = services.shipments_ingest(store=store, rows=[_row(number)]).shipments
+    now = timezone.now()
+    assert services.shipments_cancel(store=store, shipment_ids=[shipment.pk], now=now) == 1
+    shipment.refresh_from_db()
+    assert shipment.is_cancelled
+    assert shipment.next_sync_at is None
+    assert services.shipments_take_due(now=now + dt.timedelta(days=1)) == []
+    published.clear()
+    services.shipments_ingest(store=store, rows=[_row(number)])
+    shipment.refresh_from_db()
+    assert not shipment.is_cancelled
+    assert published == [(SYNC_CHUNK, (None, "ups", [shipment.pk]), "bulk")]
