@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("app/", include("shipments.urls")),
+    path("app/", include("connect.urls")),
     path("track/", include("tracking.urls")),
     path("healthz", health.healthz, name="healthz"),
 ]
