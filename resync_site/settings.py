@@ -189,7 +189,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "shipments.tasks.sync_runs_reconcile",
         "schedule": float(RECONCILE_INTERVAL_SECONDS),
     },
+    "reconcile-shopify-webhooks": {
+        "task": "connect.tasks.shopify_webhooks_reconcile",
+        "schedule": float(RECONCILE_INTERVAL_SECONDS),
+    },
 }
+
+# --- Shopify (docs/contract.md §6) ----------------------------------------------------------------
+# The app's client secret: it keys the HMAC of every webhook. Unset: every webhook answers 401.
+SHOPIFY_API_SECRET = env.str("SHOPIFY_API_SECRET", default="")
+# Within Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), so a large body is our 413, not a 400.
+SHOPIFY_WEBHOOK_MAX_BYTES = env.int("SHOPIFY_WEBHOOK_MAX_BYTES", default=2 * 1024 * 1024)
+# Webhook ids are remembered this long (Shopify retries a delivery for a few hours at most).
+SHOPIFY_WEBHOOK_RETENTION_DAYS = env.int("SHOPIFY_WEBHOOK_RETENTION_DAYS", default=7)
 
 # --- Carriers ------------------------------------------------------------------------------------
 CARRIER_SANDBOX_URL = env.str("CARRIER_SANDBOX_URL", default="")

@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from connect.webhook_views import shopify_webhook
+
 from . import health
 
 urlpatterns = [
@@ -12,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("app/", include("shipments.urls")),
     path("app/", include("connect.urls")),
+    path("webhooks/shopify/", shopify_webhook, name="shopify_webhook"),
     path("track/", include("tracking.urls")),
     path("healthz", health.healthz, name="healthz"),
 ]

@@ -11,10 +11,12 @@ these. One module per sub-domain:
 - `schedule`: expiry, scheduled pulls, and resuming what stalled;
 - `intake`: which carrier a shop's name means, and the store's own names;
 - `ingest`: shipments coming in (webhooks, API, CSV): created or updated, pulled once at once;
+- `corrections`: a shipment pointed at another tracking number or carrier;
 - `enqueue`: every task publication; `verdicts`: the answer to a request and its audit row.
 """
 
 from .bulk import store_bulk_resync, store_clear_bulk_cooldown, store_window_queryset
+from .corrections import TrackingNumberTaken, shipment_retrack
 from .ingest import Incoming, IngestResult, shipments_cancel, shipments_ingest
 from .intake import (
     CarrierMatch,
@@ -60,6 +62,7 @@ __all__ = [
     "Incoming",
     "IngestResult",
     "ResyncVerdict",
+    "TrackingNumberTaken",
     "UnsupportedCarrier",
     "carrier_resolve",
     "chunk_by_carrier",
@@ -71,6 +74,7 @@ __all__ = [
     "retry_delay",
     "shipment_clear_cooldown",
     "shipment_resync",
+    "shipment_retrack",
     "shipment_resync_refuse_abuse",
     "shipments_apply_results",
     "shipments_cancel",

@@ -1,0 +1,1 @@
+"""Services of the ways in: each writes through `shipments.services` (ingest, corrections)."""
