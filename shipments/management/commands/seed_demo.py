@@ -20,3 +20,8 @@ class Command(BaseCommand):
             f"demo store: {report.orders} orders, {report.shipments} shipments "
             f"({report.created_shipments} new). Sign in as demo/demo; admin as ops/ops."
         )
+        self.stdout.write(
+            "Its Shopify shop is demo-store.myshopify.com; send it a sample webhook with\n"
+            "  python manage.py shopify_webhook orders/updated "
+            "connect/samples/shopify/orders_updated.json"
+        )
