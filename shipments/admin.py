@@ -51,7 +51,14 @@ class CarrierMappingInline(admin.TabularInline):
 
 @admin.register(Store)
 class StoreAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "shop_domain", "time_zone", "created_at"]
+    list_display = [
+        "name",
+        "slug",
+        "shop_domain",
+        "shop_disconnected_at",
+        "time_zone",
+        "created_at",
+    ]
     search_fields = ["name", "slug", "shop_domain"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline, CarrierMappingInline]

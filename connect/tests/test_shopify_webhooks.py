@@ -18,7 +18,7 @@ from connect.services.shopify import SHOPIFY_WEBHOOK_APPLY, shopify_webhook_appl
 from shipments import services
 from shipments.models import Order, Shipment, Store, TrackingEvent
 from shipments.services.enqueue import SYNC_CHUNK
-from shipments.tests.fixtures import make_store
+from shipments.tests.fixtures import make_store, make_user
 
 from .shopify_helpers import SECRET, SHOP, post_webhook, sample
 
@@ -238,3 +238,21 @@ def test_bad_bodies_are_clear_4xx_never_500(live_server, shop, published):
     assert apply_all() == ["failed"]
     assert "id is missing" in ShopifyWebhook.objects.get(state="failed").error
     assert Order.objects.count() == 0
+
+
+def test_the_merchant_sees_a_cancelled_shipment_marked(live_server, shop, published, client):
+    send(live_server, "fulfillments/create", sample("fulfillments_create"))
+    apply_all()
+    cancelled = sample("fulfillments_update") | {
+        "status": "cancelled",
+        "updated_at": "2022-01-05T00:00:00Z",
+    }
+    send(live_server, "fulfillments/update", cancelled)
+    apply_all()
+    client.force_login(make_user("shop-merchant", store=shop))
+    shipment = Shipment.objects.get()
+    assert "Cancelled" in client.get("/app/shipments/").content.decode()
+    assert (
+        "The shop cancelled this fulfillment"
+        in client.get(f"/app/shipments/{shipment.pk}/").content.decode()
+    )
