@@ -14,5 +14,6 @@ urlpatterns = [
     path("app/", include("connect.urls")),
     path("track/", include("tracking.urls")),
     path("healthz", health.healthz, name="healthz"),
+    path("api/v1/", include("connect.api.urls")),
 ]
 urlpatterns += [path("bench/", include("resync_site.bench_views"))]  # empty unless BENCH_VIEWS
