@@ -215,3 +215,17 @@ def test_the_admin_shows_keys_read_only(client, store):
     assert 'name="key_hash"' not in change
     assert raw not in change
     assert client.get("/admin/connect/apikey/add/").status_code == 403
+
+
+def test_the_raw_key_is_never_logged(client, store, settings, caplog):
+    settings.DEBUG = True  # ninja logs unexpected Authorization headers in DEBUG
+    caplog.set_level("DEBUG")
+    out = io.StringIO()
+    call_command("api_key", "create", "--store", store.slug, stdout=out)
+    raw = out.getvalue().strip().splitlines()[-1]
+    for header in (f"Bearer {raw}", f"Token {raw}", raw, f"Bearer {raw}x"):
+        client.get("/api/v1/shipments/", headers={"Authorization": header})
+    key = ApiKey.objects.get()
+    services.api_key_revoke(store=store, key_id=key.pk)
+    client.get("/api/v1/shipments/", headers={"Authorization": f"Bearer {raw}"})
+    assert raw[len(key.prefix) :] not in caplog.text
