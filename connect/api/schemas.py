@@ -65,7 +65,7 @@ class ShipmentFilters(Schema):
         dt.datetime | None, BeforeValidator(_blank_is_none), BeforeValidator(_offset_plus)
     ] = Field(
         None,
-        description="ISO 8601; only shipments changed at or after it (UTC when no offset).",
+        description="ISO 8601; shipments changed or synced since (UTC when no offset).",
     )
     page: int = Field(1, ge=1, description="Page number, from 1.")
     page_size: int = Field(25, ge=1, le=100, description="Shipments per page (at most 100).")

@@ -285,6 +285,9 @@ def test_updated_since(api, store):
     # An unencoded "+" arrives as a space.
     assert api.get(f"/api/v1/shipments/?updated_since={berlin}").status_code == 200
     assert ids((timezone.now() - dt.timedelta(days=3)).isoformat()) == [fresh.pk, old.pk]
+    # A pull from the carrier counts as a change (it does not touch updated_at).
+    Shipment.objects.filter(pk=old.pk).update(last_synced_at=timezone.now())
+    assert ids(since.isoformat()) == [fresh.pk, old.pk]
     error = _error(
         api.get("/api/v1/shipments/", {"updated_since": "last week"}), 400, "validation_error"
     )
