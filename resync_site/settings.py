@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "shipments",
     "tracking",
     "connect",
+    "ninja",  # the merchant API's docs page (/api/v1/docs) with its own static files
     # A development and test tool (its command and the `track sandbox` code); no product app
     # imports it.
     "carrier_sandbox",
@@ -244,6 +245,10 @@ TRACK_LOOKUP_RATE_PER_IP = env.str("TRACK_LOOKUP_RATE_PER_IP", default="20/m")
 TRACK_LOOKUP_RATE_PER_ORDER = env.str("TRACK_LOOKUP_RATE_PER_ORDER", default="10/m")
 TRACK_RESYNC_RATE_PER_IP = env.str("TRACK_RESYNC_RATE_PER_IP", default="30/h")
 TRACK_FRAME_ANCESTORS = env.list("TRACK_FRAME_ANCESTORS", default=[])
+
+# --- Merchant API (/api/v1/, docs/api.md) -------------------------------------------------------
+# Requests per second per API key (a sliding one-second window in Redis); 0 turns it off.
+API_RATE_LIMIT_PER_SECOND = env.int("API_RATE_LIMIT_PER_SECOND", default=10)
 
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

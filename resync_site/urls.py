@@ -17,5 +17,6 @@ urlpatterns = [
     path("webhooks/shopify/", shopify_webhook, name="shopify_webhook"),
     path("track/", include("tracking.urls")),
     path("healthz", health.healthz, name="healthz"),
+    path("api/v1/", include("connect.api.urls")),
 ]
 urlpatterns += [path("bench/", include("resync_site.bench_views"))]  # empty unless BENCH_VIEWS
