@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from shipments import selectors as shipment_selectors
 from shipments.models import ResyncJob, Shipment, Store, SyncRun
@@ -34,15 +34,12 @@ def api_shipments_for_store(
 ) -> QuerySet[Shipment]:
     """The Shipment tab's list (newest shipped first), and only what changed since a moment.
 
-    Changed: written by a way in (`updated_at`) or pulled from the carrier (`last_synced_at`:
-    carrier results are written without touching `updated_at`), so nothing changed is missed; a
-    pull that changed nothing is listed too.
+    Changed (`updated_at`): written by a way in or a correction, or a pull that brought news (new
+    events, another status); a pull that changed nothing does not count.
     """
     queryset = shipment_selectors.shipment_list_for_store(store=store, filters=filters)
     if updated_since is not None:
-        queryset = queryset.filter(
-            Q(updated_at__gte=updated_since) | Q(last_synced_at__gte=updated_since)
-        )
+        queryset = queryset.filter(updated_at__gte=updated_since)
     return queryset
 
 

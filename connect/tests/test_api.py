@@ -11,6 +11,9 @@ import pytest
 from django.utils import timezone
 
 from connect import services
+from shipments import services as shipment_services
+from shipments.carriers.base import TrackingEventData, TrackingResult
+from shipments.carriers.statuses import Status
 from shipments.models import Order, Shipment, StoreCarrierMapping, TrackingEvent
 from shipments.tests.fixtures import make_shipment
 
@@ -285,9 +288,25 @@ def test_updated_since(api, store):
     # An unencoded "+" arrives as a space.
     assert api.get(f"/api/v1/shipments/?updated_since={berlin}").status_code == 200
     assert ids((timezone.now() - dt.timedelta(days=3)).isoformat()) == [fresh.pk, old.pk]
-    # A pull from the carrier counts as a change (it does not touch updated_at).
-    Shipment.objects.filter(pk=old.pk).update(last_synced_at=timezone.now())
+    # A pull that brings news counts as a change; one that brings nothing new does not.
+    old.refresh_from_db()
+    news = TrackingResult(
+        carrier=old.carrier,
+        tracking_number=old.tracking_number,
+        status=Status.IN_TRANSIT,
+        events=(TrackingEventData(timezone.now(), Status.IN_TRANSIT, "Departed facility"),),
+    )
+    now = timezone.now()
+    shipment_services.shipments_apply_results(
+        shipments=[old], results={old.tracking_number: news}, now=now
+    )
     assert ids(since.isoformat()) == [fresh.pk, old.pk]
+    Shipment.objects.filter(pk=old.pk).update(updated_at=timezone.now() - dt.timedelta(days=2))
+    old.refresh_from_db()
+    shipment_services.shipments_apply_results(
+        shipments=[old], results={old.tracking_number: news}, now=now
+    )
+    assert ids(since.isoformat()) == [fresh.pk]
     error = _error(
         api.get("/api/v1/shipments/", {"updated_since": "last week"}), 400, "validation_error"
     )

@@ -71,6 +71,7 @@ _APPLIED_FIELDS = [
     "last_sync_outcome",
     "last_sync_error",
     "next_sync_at",
+    "updated_at",  # moved only when what people see changed (the API's `updated_since`)
 ]
 _COMPARED_FIELDS = _APPLIED_FIELDS[:8]
 
@@ -130,6 +131,8 @@ def shipments_apply_results(
         shipment.last_sync_outcome = SyncOutcome.OK
         shipment.last_sync_error = ""
         shipment.next_sync_at = next_sync_at(shipment.status, now)
+        if shipment.pk in changed:
+            shipment.updated_at = now
     with transaction.atomic():
         TrackingEvent.objects.bulk_create(new_events, ignore_conflicts=True, batch_size=500)
         _update_by_pk(Shipment, targets, _APPLIED_FIELDS)
