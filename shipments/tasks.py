@@ -55,3 +55,9 @@ def shipments_sync_due() -> None:
 def sync_runs_reconcile() -> None:
     """Beat: resume stalled runs and single jobs."""
     services.sync_runs_reconcile(now=timezone.now())
+
+
+@shared_task(name=enqueue.FIRST_PULLS_FLUSH, queue=enqueue.BULK, ignore_result=True)
+def first_pulls_flush(carrier: str) -> None:
+    """Pull, in carrier batches, the shipments that came in during the last second or so."""
+    enqueue.chunks(None, services.first_pulls_take(carrier=carrier))

@@ -6,21 +6,22 @@ finds the store; `shopify_webhook_record` writes one row, unique per (store, web
 redelivery — even two copies at once — finds the row and changes nothing. `app/uninstalled` is
 applied at once (the store is disconnected; later webhooks are refused; its data stays).
 
-Applying (`shopify_webhook_apply`) holds the store's row lock, so one store's webhooks apply one
-at a time, and compares Shopify's `updated_at` with what was applied: an older order or
-fulfillment than the one already applied changes nothing, so out-of-order deliveries end in the
-newest state.
+Applying (`shopify_webhook_apply`) holds a lock on the webhook's order, so one order's webhooks
+apply one at a time (other orders in parallel), and compares Shopify's `updated_at` with what
+was applied: an older order or fulfillment than the one already applied changes nothing, so
+out-of-order deliveries end in the newest state.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from shipments import services as shipment_services
@@ -46,6 +47,8 @@ ORDER_TOPICS = frozenset({"orders/create", "orders/updated"})
 FULFILLMENT_TOPICS = frozenset({"fulfillments/create", "fulfillments/update"})
 UNINSTALLED = "app/uninstalled"
 TOPICS = ORDER_TOPICS | FULFILLMENT_TOPICS | {UNINSTALLED}
+# The first key of our advisory locks: "Shopify orders" (any int4 other code does not use).
+ADVISORY_LOCK_SPACE = 0x5E0F
 # Applying more times than this (a payload that keeps failing) marks the webhook failed.
 MAX_ATTEMPTS = 5
 
@@ -121,15 +124,15 @@ def shopify_webhook_apply(*, webhook_pk: int) -> str:
     try:
         with transaction.atomic():
             webhook = (
-                ShopifyWebhook.objects.select_for_update()
+                # Only the webhook's row: locking the joined store too would serialise the
+                # store's webhooks (the order lock below is what keeps one order's in line).
+                ShopifyWebhook.objects.select_for_update(of=("self",))
                 .select_related("store")
                 .filter(pk=webhook_pk)
                 .first()
             )
             if webhook is None or webhook.state != ShopifyWebhook.State.PENDING:
                 return webhook.state if webhook else "missing"
-            # One store's webhooks apply one at a time (the order of `updated_at` checks holds).
-            Store.objects.select_for_update().filter(pk=webhook.store_id).values("pk").first()
             webhook.attempts += 1
             try:
                 with transaction.atomic():
@@ -165,12 +168,25 @@ def _count_failed_attempt(webhook_pk: int) -> None:
 def _apply(store: Store, topic: str, payload: Any, now: dt.datetime) -> None:
     if topic in ORDER_TOPICS:
         order_data = parse_order(payload)
+        _lock_order(store, order_data.external_id)
         order = _order_upsert(store, order_data, now)
         for fulfillment in order_data.fulfillments:
             _fulfillment_sync(store, order, fulfillment, now)
     elif topic in FULFILLMENT_TOPICS:
         fulfillment = parse_fulfillment(payload)
+        _lock_order(store, fulfillment.order_external_id)
         _fulfillment_sync(store, _order_for_fulfillment(store, fulfillment, now), fulfillment, now)
+
+
+def _lock_order(store: Store, order_external_id: str) -> None:
+    """One order's webhooks apply one at a time, so the `updated_at` comparisons hold; other
+    orders, of the same store too, apply in parallel. On PostgreSQL a transaction-scoped advisory
+    lock (there may be no row to lock yet); SQLite runs one write transaction at a time anyway."""
+    if connection.vendor != "postgresql":
+        return
+    key = zlib.crc32(f"{store.pk}:{order_external_id}".encode()) - 2**31  # int4
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK_SPACE, key])
 
 
 def _newer(incoming: dt.datetime | None, applied: dt.datetime | None) -> bool:

@@ -112,7 +112,8 @@ def test_create_enqueues_the_first_pull(api, published, django_capture_on_commit
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post("/api/v1/shipments/", _new())
     assert response.status_code == 201
-    assert [name for name, _args, _queue in published] == ["shipments.tasks.sync_chunk"]
+    assert published == [("shipments.tasks.first_pulls_flush", ("ups",), "bulk")]
+    assert shipment_services.first_pulls_take(carrier="ups") == [("ups", [response.json()["id"]])]
 
 
 @pytest.mark.parametrize(

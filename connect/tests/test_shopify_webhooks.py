@@ -11,13 +11,15 @@ import threading
 import time
 
 import pytest
+from django.db import connection as db_connection
 from django.utils import timezone
 
 from connect.models import ShopifyWebhook
+from connect.services import shopify as shopify_service
 from connect.services.shopify import SHOPIFY_WEBHOOK_APPLY, shopify_webhook_apply
 from shipments import services
 from shipments.models import Order, Shipment, Store, TrackingEvent
-from shipments.services.enqueue import SYNC_CHUNK
+from shipments.services.enqueue import FIRST_PULLS_FLUSH, SYNC_CHUNK
 from shipments.tests.fixtures import make_store, make_user
 
 from .shopify_helpers import SECRET, SHOP, post_webhook, sample
@@ -60,7 +62,8 @@ def test_a_signed_order_with_a_fulfillment_becomes_a_tracked_shipment(live_serve
     assert (shipment.carrier, shipment.tracking_number) == ("ups", "1z827wk74630")
     assert shipment.shipped_at.isoformat() == "2022-01-02T15:29:00+00:00"
     # Pulled once at once, on the bulk queue, outside any run and cooldown.
-    assert (SYNC_CHUNK, (None, "ups", [shipment.pk]), "bulk") in published
+    assert (FIRST_PULLS_FLUSH, ("ups",), "bulk") in published
+    assert services.first_pulls_take(carrier="ups") == [("ups", [shipment.pk])]
 
 
 def test_a_wrong_or_missing_signature_is_401_and_stores_nothing(live_server, shop, published):
@@ -256,3 +259,47 @@ def test_the_merchant_sees_a_cancelled_shipment_marked(live_server, shop, publis
         "The shop cancelled this fulfillment"
         in client.get(f"/app/shipments/{shipment.pk}/").content.decode()
     )
+
+
+def test_two_workers_applying_one_orders_webhooks_at_once_end_in_the_newest_state(
+    live_server, shop, published, monkeypatch
+):
+    # Widen the race: each worker pauses between reading what was applied and writing.
+    newer_than = shopify_service._newer
+
+    def slow_newer(incoming, applied):
+        time.sleep(0.1)
+        return newer_than(incoming, applied)
+
+    monkeypatch.setattr(shopify_service, "_newer", slow_newer)
+
+    def apply_at_once(pks: list[int]) -> list[BaseException]:
+        barrier = threading.Barrier(len(pks))
+        errors: list[BaseException] = []
+
+        def apply(pk: int) -> None:
+            try:
+                barrier.wait()
+                shopify_webhook_apply(webhook_pk=pk)
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                db_connection.close()
+
+        threads = [threading.Thread(target=apply, args=(pk,)) for pk in pks]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return errors
+
+    for round_ in range(5):
+        older = _fulfillment(f"OLDER-{round_}", f"2022-02-0{round_ + 1}T12:00:00Z")
+        newer = _fulfillment(f"NEWER-{round_}", f"2022-02-0{round_ + 2}T00:00:00Z")
+        send(live_server, "fulfillments/update", older)
+        send(live_server, "fulfillments/update", newer)
+        pending = ShopifyWebhook.objects.filter(state="pending").values_list("pk", flat=True)
+        assert apply_at_once(list(reversed(pending))) == []
+        assert list(Shipment.objects.values_list("tracking_number", flat=True)) == [
+            f"NEWER-{round_}"
+        ]

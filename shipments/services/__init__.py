@@ -11,12 +11,14 @@ these. One module per sub-domain:
 - `schedule`: expiry, scheduled pulls, and resuming what stalled;
 - `intake`: which carrier a shop's name means, and the store's own names;
 - `ingest`: shipments coming in (webhooks, API, CSV): created or updated, pulled once at once;
+- `first_pulls`: those first pulls gathered into carrier batches;
 - `corrections`: a shipment pointed at another tracking number or carrier;
 - `enqueue`: every task publication; `verdicts`: the answer to a request and its audit row.
 """
 
 from .bulk import store_bulk_resync, store_clear_bulk_cooldown, store_window_queryset
 from .corrections import TrackingNumberTaken, shipment_retrack
+from .first_pulls import first_pulls_request, first_pulls_take
 from .ingest import Incoming, IngestResult, shipments_cancel, shipments_ingest
 from .intake import (
     CarrierMatch,
@@ -68,6 +70,8 @@ __all__ = [
     "chunk_by_carrier",
     "chunk_size",
     "fetch",
+    "first_pulls_request",
+    "first_pulls_take",
     "next_sync_at",
     "resync_job_execute",
     "resync_jobs_stalled",

@@ -23,6 +23,7 @@ SYNC_RUN_DISPATCH = "shipments.tasks.sync_run_dispatch"
 SYNC_CHUNK = "shipments.tasks.sync_chunk"
 SHIPMENTS_SYNC_DUE = "shipments.tasks.shipments_sync_due"
 SYNC_RUNS_RECONCILE = "shipments.tasks.sync_runs_reconcile"
+FIRST_PULLS_FLUSH = "shipments.tasks.first_pulls_flush"
 
 
 def publish(
@@ -90,3 +91,8 @@ def chunk(
 def chunks(run_id: int | None, planned: list[tuple[str, list[int]]]) -> None:
     for carrier, shipment_ids in planned:
         chunk(run_id, carrier, shipment_ids)
+
+
+def first_pulls_flush(carrier: str, *, countdown: float | None = None) -> None:
+    """Pull the shipments gathered for a first pull with `carrier` (services.first_pulls)."""
+    publish(FIRST_PULLS_FLUSH, args=(carrier,), queue=BULK, countdown=countdown)

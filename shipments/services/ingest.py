@@ -3,8 +3,9 @@ API, CSV import).
 
 It creates or updates orders and shipments in bulk (a constant number of queries per batch, not
 per row), maps each shipment's carrier (`intake.carrier_resolve`), and pulls what is new or
-changed once at once in the background, touching no cooldown: either as loose chunks on the bulk
-queue, or as one sync run (window `import`) that the Shipment tab's sync panel shows.
+changed once at once in the background, touching no cooldown: either gathered with other first
+pulls into carrier batches a second later (`first_pulls`), or as one sync run (window
+`import`) that the Shipment tab's sync panel shows.
 
 A shipment is never dropped: one whose carrier nothing fits is stored without one ("Needs
 carrier"). If the pull's message is lost, the schedule pulls the shipment anyway
@@ -36,6 +37,7 @@ from ..models import (
     SyncWindow,
 )
 from . import enqueue
+from .first_pulls import first_pulls_request
 from .intake import CarrierMatch, carrier_resolve
 from .runs import chunk_by_carrier
 
@@ -248,7 +250,7 @@ def shipments_ingest(
             result.run = _import_run(store, pulls, source=source, user=user, now=now)
         elif pulls:
             planned = chunk_by_carrier(pulls)
-            transaction.on_commit(lambda: enqueue.chunks(None, planned), robust=True)
+            transaction.on_commit(lambda: first_pulls_request(planned), robust=True)
     logger.info(
         "ingest: %s rows, %s created, %s updated, %s to pull",
         len(rows),

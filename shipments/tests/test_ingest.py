@@ -14,9 +14,15 @@ from shipments import cooldowns, services
 from shipments.carriers.numbers import example_number
 from shipments.models import Order, RunState, Shipment, SyncRunItem
 from shipments.services import Incoming
-from shipments.services.enqueue import SYNC_CHUNK, SYNC_RUN_DISPATCH
+from shipments.services.enqueue import FIRST_PULLS_FLUSH, SYNC_RUN_DISPATCH
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def first_pulls(published) -> list[tuple[str, list[int]]]:
+    """What the flushes that were published would pull (the worker's half, run here)."""
+    flushed = [args[0] for name, args, _queue in published if name == FIRST_PULLS_FLUSH]
+    return [c for carrier in flushed for c in services.first_pulls_take(carrier=carrier)]
 
 
 def _row(number: str, order: str = "#1001", **fields) -> Incoming:
@@ -35,7 +41,8 @@ def test_new_shipments_are_stored_with_their_carrier_and_pulled_once(store, publ
     assert by_number["ZZ-UNKNOWN-1"].carrier is None  # kept, needs a carrier
     assert Order.objects.get(store=store).customer_email == "ann@example.com"
     # One pull for the shipment with a carrier, on the bulk queue, outside any run.
-    assert published == [(SYNC_CHUNK, (None, "ups", [by_number[ups].pk]), "bulk")]
+    assert published == [(FIRST_PULLS_FLUSH, ("ups",), "bulk")]
+    assert first_pulls(published) == [("ups", [by_number[ups].pk])]
     # No cooldown was taken: the merchant and the shopper can still resync it at once.
     assert cooldowns.shipment_retry_after(store.pk, by_number[ups].pk) == 0
 
@@ -60,7 +67,7 @@ def test_a_carrierless_shipment_gets_its_carrier_when_the_shop_names_it(store, p
     shipment = Shipment.objects.get(store=store)
     assert shipment.carrier == "dhl"
     assert result.shipments[0].pk == shipment.pk
-    assert published == [(SYNC_CHUNK, (None, "dhl", [shipment.pk]), "bulk")]
+    assert first_pulls(published) == [("dhl", [shipment.pk])]
 
 
 def test_stores_never_share_rows(store, other_store, published):
@@ -105,6 +112,7 @@ def test_the_queries_do_not_grow_with_the_rows(store, published):
 def test_a_cancelled_shipment_leaves_the_schedule_until_sent_again(store, published):
     number = example_number("ups", 9)
     [shipment] = services.shipments_ingest(store=store, rows=[_row(number)]).shipments
+    assert first_pulls(published) == [("ups", [shipment.pk])]
     now = timezone.now()
     assert services.shipments_cancel(store=store, shipment_ids=[shipment.pk], now=now) == 1
     shipment.refresh_from_db()
@@ -115,4 +123,34 @@ def test_a_cancelled_shipment_leaves_the_schedule_until_sent_again(store, publis
     services.shipments_ingest(store=store, rows=[_row(number)])
     shipment.refresh_from_db()
     assert not shipment.is_cancelled
-    assert published == [(SYNC_CHUNK, (None, "ups", [shipment.pk]), "bulk")]
+    assert first_pulls(published) == [("ups", [shipment.pk])]
+
+
+def test_first_pulls_of_many_deliveries_are_gathered_into_carrier_batches(store, published):
+    # 90 shipments arriving one webhook (one ingest) at a time.
+    ids = []
+    for i in range(90):
+        carrier = "17track" if i % 2 else "fedex"
+        number = example_number(carrier, 500 + i)
+        [shipment] = services.shipments_ingest(
+            store=store, rows=[_row(number, order=f"#{700 + i}", carrier=carrier)]
+        ).shipments
+        ids.append(shipment.pk)
+    # One flush per carrier is published, however many shipments came in ...
+    assert sorted(published) == [
+        (FIRST_PULLS_FLUSH, ("17track",), "bulk"),
+        (FIRST_PULLS_FLUSH, ("fedex",), "bulk"),
+    ]
+    # ... and it pulls them in chunks of the carrier's batch size, each shipment once.
+    chunks = first_pulls(published)
+    assert sorted(pk for _carrier, pks in chunks for pk in pks) == sorted(ids)
+    assert [len(pks) for carrier, pks in chunks if carrier == "17track"] == [40, 5]
+    assert first_pulls(published) == []  # taken: a second flush finds nothing
+
+
+def test_a_shipment_arriving_after_the_flush_took_its_set_gets_a_flush_of_its_own(store, published):
+    services.shipments_ingest(store=store, rows=[_row(example_number("usps", 1), order="#1")])
+    assert len(first_pulls(published)) == 1
+    published.clear()
+    services.shipments_ingest(store=store, rows=[_row(example_number("usps", 2), order="#2")])
+    assert published == [(FIRST_PULLS_FLUSH, ("usps",), "bulk")]
