@@ -11,7 +11,15 @@ import csv
 import io
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.core.exceptions import SuspiciousOperation
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    UnreadablePostError,
+)
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -57,15 +65,22 @@ def _declared_length(request: HttpRequest) -> int:
 def shipment_import(request: HttpRequest) -> HttpResponse:
     """The import page; a POST of `file=` imports it (a file over the byte cap is refused
     before its body is read)."""
-    if request.method == "POST" and _declared_length(request) > max_bytes() + FORM_OVERHEAD:
-        return _rejected(request, too_large(max_bytes()))
+    if request.method == "POST":
+        if _declared_length(request) > max_bytes() + FORM_OVERHEAD:
+            return _rejected(request, too_large(max_bytes()))
+        try:
+            request.FILES  # noqa: B018 - parse the form here, to answer a broken one in kind
+        except (MultiPartParserError, SuspiciousOperation, UnreadablePostError):
+            message = _("The upload could not be read. Choose the CSV file and send it again.")
+            return _rejected(request, CsvRejected([CsvProblem(None, "file", message)]))
     return _import(request)
 
 
 @csrf_protect
 def _import(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
-        return _page(request, done=request.session.pop(SESSION_KEY, None))
+        done = request.session.pop(SESSION_KEY, None) if request.method == "GET" else None
+        return _page(request, done=done)
     upload = request.FILES.get("file")
     if upload is None:
         message = _("Choose a CSV file to upload.")

@@ -212,3 +212,21 @@ def test_odd_input_never_500(merchant_client, content):
     if response.status_code == 400:
         assert response.json()["errors"]
         assert stored() == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "raw"),
+    [
+        ("multipart/form-data", b"--x\r\nnot a form"),
+        ("multipart/form-data; boundary=x", b"--x\r\nContent-Disposition: form-data\r\n\r\n"),
+        ("multipart/form-data; boundary=" + "b" * 300, b"--b"),
+        ("application/json", b"{not json"),
+        ("application/x-www-form-urlencoded", b"\xff\xfe=\xfd"),
+        ("text/plain", b"x" * 100_000),
+    ],
+)
+def test_broken_bodies_are_400_with_a_message(merchant_client, content_type, raw):
+    response = merchant_client.generic("POST", URL, raw, content_type=content_type, **JSON)
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["errors"][0]["message"]
+    assert stored() == (0, 0, 0, 0)
