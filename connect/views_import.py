@@ -78,6 +78,16 @@ def shipment_import(request: HttpRequest) -> HttpResponse:
 
 @csrf_protect
 def _import(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST" and wants_json(request):
+        return JsonResponse(
+            {
+                "columns": list(COLUMNS),
+                "required": list(REQUIRED),
+                "max_rows": max_rows(),
+                "max_bytes": max_bytes(),
+                "template_url": reverse("connect:import_template"),
+            }
+        )
     if request.method != "POST":
         done = request.session.pop(SESSION_KEY, None) if request.method == "GET" else None
         return _page(request, done=done)

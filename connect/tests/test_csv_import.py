@@ -211,6 +211,16 @@ def test_the_page_explains_the_format_and_the_template_imports_as_is(
     assert response.json()["created"] == 4
 
 
+def test_the_page_as_json_says_the_columns_and_limits(merchant_client):
+    assert merchant_client.get(URL, **JSON).json() == {
+        "columns": ["order_number", "email", "tracking_number", "carrier", "shipped_at"],
+        "required": ["order_number", "email", "tracking_number"],
+        "max_rows": 10_000,
+        "max_bytes": 5 * 1024 * 1024,
+        "template_url": "/app/shipments/import/template.csv",
+    }
+
+
 def test_signed_out_is_sent_to_sign_in(client):
     for url in (URL, "/app/shipments/import/template.csv"):
         response = client.get(url)
