@@ -2,16 +2,21 @@
 
 from django.urls import path
 
-from . import views_api_keys
+from . import views_api_keys, views_import
 
 app_name = "connect"
 
-urlpatterns: list = [
-    # API keys (/app/settings/api-keys/) and CSV import (/app/shipments/import/) go here.
+urlpatterns = [
     path("settings/api-keys/", views_api_keys.api_keys, name="api_keys"),
     path(
         "settings/api-keys/<int:key_id>/revoke/",
         views_api_keys.api_key_revoke,
         name="api_key_revoke",
+    ),
+    path("shipments/import/", views_import.shipment_import, name="import"),
+    path(
+        "shipments/import/template.csv",
+        views_import.shipment_import_template,
+        name="import_template",
     ),
 ]

@@ -181,6 +181,9 @@ SYNC_RUN_STALL_SECONDS = env.int("SYNC_RUN_STALL_SECONDS", default=300)
 SYNC_RUN_LOCK_SECONDS = env.int("SYNC_RUN_LOCK_SECONDS", default=4 * 3600)
 SCHEDULED_SYNC_INTERVAL_SECONDS = env.int("SCHEDULED_SYNC_INTERVAL_SECONDS", default=300)
 RECONCILE_INTERVAL_SECONDS = min(60, env.int("RECONCILE_INTERVAL_SECONDS", default=60))
+# CSV import (/app/shipments/import/): rows a file, and bytes a file (refused with 413 above it).
+CSV_IMPORT_MAX_ROWS = env.int("CSV_IMPORT_MAX_ROWS", default=10_000)
+CSV_IMPORT_MAX_BYTES = env.int("CSV_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 CELERY_BEAT_SCHEDULE = {
     "scheduled-sync": {
         "task": "shipments.tasks.shipments_sync_due",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import settings_views, views
+from . import export_views, settings_views, views
 
 app_name = "shipments"
 
@@ -22,4 +22,5 @@ urlpatterns = [
         settings_views.carrier_name_delete,
         name="carrier_name_delete",
     ),
+    path("shipments/export.csv", export_views.shipment_export, name="export"),
 ]
