@@ -21,7 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from django.db import transaction
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from ..carriers import catalogue
@@ -102,6 +103,22 @@ def _resolver(store: Store) -> Any:
     return resolve
 
 
+def _insert_all(model: type[Model], objs: list[Any]) -> bool:
+    """Insert `objs`; True when every one was inserted and has its pk (PostgreSQL and SQLite
+    return them), so nothing needs reading back. When a concurrent way in stored one of them
+    meanwhile, insert the others (False: read them back by their natural key)."""
+    try:
+        with transaction.atomic():  # a savepoint: a clash undoes only this
+            model.objects.bulk_create(objs, batch_size=500)
+    except IntegrityError:
+        for obj in objs:  # batches before the clash were rolled back with it
+            obj.pk = None
+            obj._state.adding = True
+        model.objects.bulk_create(objs, ignore_conflicts=True, batch_size=500)
+        return False
+    return all(obj.pk is not None for obj in objs)
+
+
 def _orders(store: Store, rows: Sequence[Incoming], now: dt.datetime) -> dict[str, Order]:
     """The rows' orders by number: created when missing, the e-mail brought up to date."""
     wanted: dict[str, Incoming] = {}
@@ -115,25 +132,24 @@ def _orders(store: Store, rows: Sequence[Incoming], now: dt.datetime) -> dict[st
         )
     missing = [n for n in numbers if n not in found]
     if missing:
-        Order.objects.bulk_create(
-            [
-                Order(
-                    store=store,
-                    order_number=n,
-                    customer_email=wanted[n].email,
-                    customer_name=wanted[n].customer_name,
-                    placed_at=wanted[n].shipped_at or now,
-                )
-                for n in missing
-            ],
-            ignore_conflicts=True,  # a concurrent way in created it: read it below
-            batch_size=500,
-        )
-        for batch in _batches(missing):
-            found.update(
-                (o.order_number, o)
-                for o in Order.objects.filter(store=store, order_number__in=batch)
+        created = [
+            Order(
+                store=store,
+                order_number=n,
+                customer_email=wanted[n].email,
+                customer_name=wanted[n].customer_name,
+                placed_at=wanted[n].shipped_at or now,
             )
+            for n in missing
+        ]
+        if _insert_all(Order, created):
+            found.update((o.order_number, o) for o in created)
+        else:
+            for batch in _batches(missing):
+                found.update(
+                    (o.order_number, o)
+                    for o in Order.objects.filter(store=store, order_number__in=batch)
+                )
     stale = []
     for number, order in found.items():
         row = wanted[number]
@@ -226,16 +242,13 @@ def shipments_ingest(
                 ],
                 batch_size=500,
             )
-        if new:
-            # A concurrent way in may have stored the same number meanwhile: keep its row.
-            Shipment.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
+        if new and not _insert_all(Shipment, new):
+            # A concurrent way in stored one of these numbers meanwhile: keep its row.
             stored: dict[tuple[str | None, str], Shipment] = {}
             for batch in _batches([s.tracking_number for s in new]):
                 for shipment in Shipment.objects.filter(store=store, tracking_number__in=batch):
                     stored[(shipment.carrier, shipment.tracking_number)] = shipment
-            chosen = [
-                stored.get((s.carrier, s.tracking_number), s) if s.pk is None else s for s in chosen
-            ]
+            chosen = [stored.get((s.carrier, s.tracking_number), s) for s in chosen]
         result = IngestResult(shipments=chosen)
         for shipment in chosen:
             if shipment.pk in existing_ids:
@@ -315,12 +328,26 @@ def _import_run(
         total=len(pulls),
         state=RunState.QUEUED,
     )
-    SyncRunItem.objects.bulk_create(
-        [SyncRunItem(run=run, shipment_id=pk, carrier=carrier) for pk, carrier in pulls],
-        batch_size=1000,
-    )
+    _insert_run_items(run.pk, pulls)
     transaction.on_commit(lambda: enqueue.run_dispatch(run.pk), robust=True)
     return run
+
+
+def _insert_run_items(run_id: int, pulls: list[tuple[int, str]]) -> None:
+    """The run's items as one parameterised INSERT run with `executemany`: the ORM's
+    `bulk_create` spent ~1.5 s of a 10,000-row import preparing these five plain values."""
+    meta = SyncRunItem._meta
+    connection = connections[router.db_for_write(SyncRunItem)]
+    quote = connection.ops.quote_name
+    columns = [meta.get_field(name).column for name in ("run", "shipment", "carrier", "outcome")]
+    columns.append(meta.get_field("error").column)
+    # Identifiers come from the model's meta (quoted); every value is a parameter.
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
+        quote(meta.db_table), ", ".join(quote(c) for c in columns), ", ".join(["%s"] * 5)
+    )
+    pending = SyncRunItem.Outcome.PENDING.value
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(run_id, pk, carrier, pending, "") for pk, carrier in pulls])
 
 
 def shipments_cancel(*, store: Store, shipment_ids: Iterable[int], now: dt.datetime) -> int:

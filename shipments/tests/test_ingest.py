@@ -13,7 +13,7 @@ from django.utils import timezone
 from shipments import cooldowns, services
 from shipments.carriers.numbers import example_number
 from shipments.models import Order, RunState, Shipment, SyncRunItem
-from shipments.services import Incoming
+from shipments.services import Incoming, ingest
 from shipments.services.enqueue import FIRST_PULLS_FLUSH, SYNC_RUN_DISPATCH
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -154,3 +154,38 @@ def test_a_shipment_arriving_after_the_flush_took_its_set_gets_a_flush_of_its_ow
     published.clear()
     services.shipments_ingest(store=store, rows=[_row(example_number("usps", 2), order="#2")])
     assert published == [(FIRST_PULLS_FLUSH, ("usps",), "bulk")]
+
+
+def test_a_number_stored_meanwhile_by_another_way_in_is_kept_not_doubled(
+    store, published, monkeypatch
+):
+    ups = [example_number("ups", 900 + i) for i in range(3)]
+    real_match = ingest._match
+    raced: list[Shipment] = []
+
+    def match_then_race(candidates, code, explicit):
+        found = real_match(candidates, code, explicit)
+        if not raced:  # another webhook stores the second number after we looked
+            order = Order.objects.create(
+                store=store,
+                order_number="#RACE",
+                customer_email="x@example.com",
+                placed_at=timezone.now(),
+            )
+            raced.append(
+                Shipment.objects.create(
+                    store=store,
+                    order=order,
+                    carrier="ups",
+                    tracking_number=ups[1],
+                    shipped_at=timezone.now(),
+                )
+            )
+        return found
+
+    monkeypatch.setattr(ingest, "_match", match_then_race)
+    result = services.shipments_ingest(store=store, rows=[_row(n, carrier="ups") for n in ups])
+    assert Shipment.objects.filter(store=store).count() == 3
+    assert result.shipments[1].pk == raced[0].pk
+    assert all(s.pk is not None for s in result.shipments)
+    assert sorted(s.tracking_number for s in result.shipments) == sorted(ups)
