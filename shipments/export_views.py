@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 from . import selectors
 from .models import Shipment
 from .scoping import merchant_view
-from .views import _parse_filters
+from .views import parse_filters
 
 HEADER = (
     "order_number",
@@ -74,7 +74,7 @@ def _lines(request: HttpRequest, shipments: Iterator[Shipment]) -> Iterator[str]
 @require_GET
 def shipment_export(request: HttpRequest) -> StreamingHttpResponse:
     """Every shipment the Shipment tab lists with these filters (all pages), newest first."""
-    filters = _parse_filters(request.GET)
+    filters = parse_filters(request.GET)
     shipments = selectors.shipment_list_for_store(store=request.store, filters=filters)
     stamp = timezone.now().astimezone(request.store.tz).strftime("%Y-%m-%d")
     response = StreamingHttpResponse(

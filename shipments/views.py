@@ -90,7 +90,7 @@ def _get_shipment(request: HttpRequest, shipment_id: int) -> Shipment:
     return shipment
 
 
-def _parse_filters(query: Any) -> selectors.ShipmentFilters:
+def parse_filters(query: Any) -> selectors.ShipmentFilters:
     """Unknown values are ignored rather than refused: a stale bookmark still shows a list."""
     status = query.get("status", "")
     carrier = query.get("carrier", "")
@@ -123,7 +123,7 @@ def _page_size(query: Any) -> int:
 @vary_on_headers("Accept", FRAGMENT_HEADER)
 def shipment_list(request: HttpRequest) -> HttpResponse:
     store = request.store
-    filters = _parse_filters(request.GET)
+    filters = parse_filters(request.GET)
     paginator = Paginator(
         selectors.shipment_list_for_store(store=store, filters=filters), _page_size(request.GET)
     )
