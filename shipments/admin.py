@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from . import services
+from .carriers import catalogue
 from .models import (
     Membership,
     Order,
@@ -138,6 +142,17 @@ class ShipmentAdmin(admin.ModelAdmin):
     inlines = [TrackingEventInline]
     actions = ["resync_selected", "clear_cooldown"]
 
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        """Besides the fixed actions, one "Set carrier to X and pull" per catalogue carrier."""
+        actions = super().get_actions(request)
+        for info in catalogue.CARRIERS:
+            name = f"set_carrier_{info.code}"
+            description = _("Set carrier to %(carrier)s and pull (old events go)") % {
+                "carrier": info.name
+            }
+            actions[name] = (_set_carrier_action(info.code), name, description)
+        return actions
+
     @admin.action(description=_("Resync selected shipments (bypasses the cooldown)"))
     def resync_selected(self, request: HttpRequest, queryset: QuerySet[Shipment]) -> None:
         accepted = 0
@@ -244,3 +259,30 @@ class ResyncRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["store", "user", "shipment"]
     search_fields = ["shipment__tracking_number", "user__username", "ip_address"]
     date_hierarchy = "created_at"
+
+
+def _set_carrier_action(code: str) -> Any:
+    def set_carrier(
+        modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Shipment]
+    ) -> None:
+        by_store: dict[int, list[int]] = defaultdict(list)
+        for pk, store_id in queryset.values_list("pk", "store_id"):
+            by_store[store_id].append(pk)
+        changed = 0
+        size = services.MAX_BULK_CORRECTION
+        for store_id, ids in by_store.items():
+            for start in range(0, len(ids), size):
+                changed += services.shipments_set_carrier(
+                    store_id=store_id,
+                    shipment_ids=ids[start : start + size],
+                    carrier=code,
+                    user=request.user,
+                )
+        modeladmin.message_user(
+            request,
+            _("%(count)d shipments now use %(carrier)s; they are being pulled.")
+            % {"count": changed, "carrier": code},
+            messages.SUCCESS,
+        )
+
+    return set_carrier

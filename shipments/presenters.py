@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from django.urls import reverse
 
 from .carriers import catalogue
+from .carriers.numbers import carrier_suggestions
 from .models import (
     NEEDS_CARRIER,
     NEEDS_CARRIER_FILTER,
@@ -68,6 +69,8 @@ def shipment_detail_payload(
         "last_sync_outcome": shipment.last_sync_outcome,
         "last_sync_error": shipment.last_sync_error,
         "resync_url": reverse("shipments:resync", args=[shipment.pk]),
+        "carrier_change_url": reverse("shipments:carrier", args=[shipment.pk]),
+        "carrier_suggestions": carrier_suggestions(shipment.tracking_number),
         "events": [
             {
                 "occurred_at": iso(event.occurred_at),
@@ -126,3 +129,13 @@ def carrier_mapping_payload(mapping: StoreCarrierMapping) -> dict[str, Any]:
 
 def status_choices() -> list[tuple[str, str]]:
     return [(s.value, str(s.label)) for s in ShipmentStatus]
+
+
+def carrier_correction_choices(shipment: Shipment) -> dict[str, list[tuple[str, str]]]:
+    """The "Change carrier" list: the carriers whose number format fits first, then the rest."""
+    suggested = carrier_suggestions(shipment.tracking_number)
+    named = {c.code: c.name for c in catalogue.CARRIERS}
+    return {
+        "suggested": [(code, named[code]) for code in suggested if code in named],
+        "others": [(c.code, c.name) for c in catalogue.CARRIERS if c.code not in suggested],
+    }

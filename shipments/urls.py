@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import export_views, settings_views, views
+from . import correction_views, export_views, settings_views, views
 
 app_name = "shipments"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("shipments/resync/", views.shipment_bulk_resync, name="bulk_resync"),
     path("shipments/<int:shipment_id>/", views.shipment_detail, name="detail"),
     path("shipments/<int:shipment_id>/resync/", views.shipment_resync, name="resync"),
+    path("shipments/<int:shipment_id>/carrier/", correction_views.shipment_carrier, name="carrier"),
+    path("shipments/carrier/", correction_views.shipments_carrier, name="bulk_carrier"),
     path(
         "shipments/<int:shipment_id>/resync/<uuid:job_id>/",
         views.resync_job_status,

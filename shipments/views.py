@@ -83,7 +83,7 @@ def _render(
         return render(request, template, {"store": request.store, **context}, **kwargs)
 
 
-def _get_shipment(request: HttpRequest, shipment_id: int) -> Shipment:
+def get_shipment(request: HttpRequest, shipment_id: int) -> Shipment:
     shipment = selectors.shipment_for_store(store=request.store, shipment_id=shipment_id)
     if shipment is None:
         raise Http404(_("No such shipment."))
@@ -151,7 +151,12 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("menu", None)
-    table = {"page": page, "filters": filters, "page_query": query.urlencode()}
+    table = {
+        "page": page,
+        "filters": filters,
+        "page_query": query.urlencode(),
+        "carrier_options": presenters.carrier_choices(with_needs_carrier=False),
+    }
     if _fragment(request) == "table":
         return _render(request, "shipments/_table.html", table)
 
@@ -270,7 +275,7 @@ def store_switch(request: HttpRequest) -> HttpResponse:
 @vary_on_headers("Accept", FRAGMENT_HEADER)
 def shipment_detail(request: HttpRequest, shipment_id: int) -> HttpResponse:
     store = request.store
-    shipment = _get_shipment(request, shipment_id)
+    shipment = get_shipment(request, shipment_id)
     events = selectors.shipment_events(shipment=shipment)
     retry_after = _seconds_or_zero(cooldowns.shipment_retry_after, store.pk, shipment.pk)
     tracking_url = request.build_absolute_uri(shipment.get_tracking_url())
@@ -286,6 +291,7 @@ def shipment_detail(request: HttpRequest, shipment_id: int) -> HttpResponse:
         "shipment": shipment,
         "events": events,
         "carrier_url": presenters.carrier_public_url(shipment),
+        "correction": presenters.carrier_correction_choices(shipment),
     }
     if _fragment(request) == "details":
         return _render(request, "shipments/_details_body.html", context)
@@ -306,7 +312,7 @@ def shipment_detail(request: HttpRequest, shipment_id: int) -> HttpResponse:
 @require_POST
 def shipment_resync(request: HttpRequest, shipment_id: int) -> HttpResponse:
     """`POST /app/shipments/<id>/resync/`: 202 with a job to poll, or 503 / 429."""
-    shipment = _get_shipment(request, shipment_id)
+    shipment = get_shipment(request, shipment_id)
     back = shipment.get_absolute_url()
     verdict = resync_or_refusal(
         request,

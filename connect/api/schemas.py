@@ -120,6 +120,13 @@ class ShipmentIn(Schema):
         return value
 
 
+class CarrierChangeIn(Schema):
+    carrier: str = Field(..., max_length=32, description="The right carrier's code, e.g. fedex.")
+    tracking_number: str = Field(
+        "", max_length=80, description="The right tracking number, when that was wrong too."
+    )
+
+
 class BulkResyncIn(Schema):
     window: WindowName = Field(..., description="today, yesterday, 7d, 30d or 60d.")
 
@@ -162,6 +169,10 @@ class ShipmentDetailOut(ShipmentOut):
     last_sync_outcome: str
     last_sync_error: str
     resync_url: str
+    carrier_change_url: str
+    carrier_suggestions: list[str] = Field(
+        ..., description="Carrier codes whose number format fits the tracking number, best first."
+    )
     events: list[EventOut] = Field(..., description="Newest first.")
     retry_after: int = Field(..., description="Seconds until a resync is possible (0: now).")
 

@@ -29,6 +29,7 @@ from shipments.windows import BadWindow
 from .errors import ApiError
 from .schemas import (
     BulkResyncIn,
+    CarrierChangeIn,
     ErrorOut,
     JobAccepted,
     RunAccepted,
@@ -207,7 +208,11 @@ def shipment_detail(request: HttpRequest, shipment_id: int) -> dict[str, Any]:
         tracking_url=request.build_absolute_uri(shipment.get_tracking_url()),
         retry_after=retry_after,
     )
-    return {**payload, "resync_url": reverse("merchant_api:resync", args=[shipment.pk])}
+    return {
+        **payload,
+        "resync_url": reverse("merchant_api:resync", args=[shipment.pk]),
+        "carrier_change_url": reverse("merchant_api:carrier", args=[shipment.pk]),
+    }
 
 
 @router.post(
@@ -231,6 +236,50 @@ def shipment_resync(request: HttpRequest, shipment_id: int) -> Status:
             "job": str(job.pk),
             "state": "queued",
             "status_url": reverse("merchant_api:job", args=[job.pk]),
+            "retry_after": verdict.retry_after,
+        },
+    )
+
+
+@router.post(
+    "/shipments/{int:shipment_id}/carrier/",
+    response={202: JobAccepted, **ERRORS, **NOT_FOUND, **REFUSALS},
+    url_name="carrier",
+)
+def shipment_carrier(request: HttpRequest, shipment_id: int, payload: CarrierChangeIn) -> Status:
+    """Correct the shipment's carrier (and tracking number): it is pulled from the new carrier at
+    once, even during its cooldown, which starts again; the old carrier's events go."""
+    shipment = _shipment(request, shipment_id)
+
+    def ask() -> ResyncVerdict:
+        try:
+            return services.shipment_correct(
+                shipment=shipment,
+                carrier=payload.carrier,
+                tracking_number=payload.tracking_number,
+                source=RequestSource.CORRECTION,
+                ip_address=client_ip(request),
+            )
+        except services.BadCorrection as exc:
+            raise ApiError(
+                400,
+                "Please correct the fields.",
+                code="validation_error",
+                fields={exc.field: [str(exc)]},
+            ) from None
+        except services.TrackingNumberTaken:
+            message = "Another shipment of this store already has that carrier and number."
+            raise ApiError(
+                400, message, code="validation_error", fields={"tracking_number": [message]}
+            ) from None
+
+    verdict = _verdict(ask)
+    return Status(
+        202,
+        {
+            "job": str(verdict.job.pk),
+            "state": "queued",
+            "status_url": reverse("merchant_api:job", args=[verdict.job.pk]),
             "retry_after": verdict.retry_after,
         },
     )

@@ -249,6 +249,8 @@ def test_list_filters(api, store, other_store):
         store, carrier=None, tracking_number="NOPE-1", shipped_at=now - dt.timedelta(2)
     )
     make_shipment(other_store, carrier="dhl", status="in_transit")
+    Order.objects.filter(pk=ups.order_id).update(order_number="#ZX4471")  # no other contains it
+    ups.refresh_from_db()
 
     def ids(**query) -> list[int]:
         response = api.get("/api/v1/shipments/", query)
@@ -358,8 +360,10 @@ def test_details_are_the_merchant_apps_json(api, merchant_client, store, shipmen
     ).json()
     assert LIST_FIELDS | {"events", "retry_after"} <= set(data)
     assert data["resync_url"] == f"/api/v1/shipments/{shipment.pk}/resync/"
-    assert {k: v for k, v in data.items() if k != "resync_url"} == {
-        k: v for k, v in merchant.items() if k != "resync_url"
+    assert data["carrier_change_url"] == f"/api/v1/shipments/{shipment.pk}/carrier/"
+    own_urls = ("resync_url", "carrier_change_url")
+    assert {k: v for k, v in data.items() if k not in own_urls} == {
+        k: v for k, v in merchant.items() if k not in own_urls
     }
     assert data["events"][0]["description"] == "Arrived at hub"
     assert data["retry_after"] == 0

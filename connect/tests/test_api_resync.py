@@ -13,6 +13,7 @@ from connect import services
 from connect.api.ratelimit import rate_key
 from shipments import cooldowns
 from shipments import services as shipment_services
+from shipments.carriers.numbers import example_number
 from shipments.models import ResyncJob, ResyncRequest, RunState, SyncRun
 from shipments.redis_client import _client, get_redis
 from shipments.tests.fixtures import make_shipment
@@ -231,6 +232,7 @@ def test_openapi_json_is_openapi_3_and_lists_the_endpoints(client):
         "/api/v1/shipments/",
         "/api/v1/shipments/{shipment_id}/",
         "/api/v1/shipments/{shipment_id}/resync/",
+        "/api/v1/shipments/{shipment_id}/carrier/",
         "/api/v1/shipments/resync/",
         "/api/v1/jobs/{job_id}/",
         "/api/v1/sync-runs/{run_id}/",
@@ -250,3 +252,30 @@ def test_the_docs_page(client):
     assert "/api/v1/openapi.json" in response.content.decode()
     index = client.get("/api/v1/").json()
     assert index["docs"].endswith("/api/v1/docs")
+
+
+def test_api_carrier_correction(api, store, published):
+    from shipments.models import ResyncRequest
+    from shipments.tests.fixtures import make_shipment
+
+    shipment = make_shipment(store, carrier=None, tracking_number="WRONG-1")
+    number = example_number("ups", 31)
+    response = api.post(
+        f"/api/v1/shipments/{shipment.pk}/carrier/",
+        {"carrier": "ups", "tracking_number": number},
+    )
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert body["status_url"] == f"/api/v1/jobs/{body['job']}/"
+    assert api.get(body["status_url"]).status_code == 200
+    shipment.refresh_from_db()
+    assert (shipment.carrier, shipment.tracking_number) == ("ups", number)
+    assert ResyncRequest.objects.get(source="correction").detail.endswith(f"ups {number}")
+    details = api.get(f"/api/v1/shipments/{shipment.pk}/").json()
+    assert details["carrier_suggestions"] == ["ups"]
+    assert details["carrier_change_url"] == f"/api/v1/shipments/{shipment.pk}/carrier/"
+
+    bad = api.post(f"/api/v1/shipments/{shipment.pk}/carrier/", {"carrier": "pigeon"})
+    assert bad.status_code == 400
+    assert set(bad.json()["error"]["fields"]) == {"carrier"}
+    assert api.post("/api/v1/shipments/999999/carrier/", {"carrier": "ups"}).status_code == 404

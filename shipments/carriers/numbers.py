@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import re
 
-from tracking_numbers import get_tracking_number
+from tracking_numbers import DEFINITIONS, get_tracking_number
 
 from . import catalogue
 
@@ -33,6 +33,23 @@ def detect_carrier(tracking_number: str) -> str | None:
     if found is None or not found.valid:
         return None
     return catalogue.BY_NUMBER_FORMAT.get(found.courier.code)
+
+
+def carrier_suggestions(tracking_number: str) -> list[str]:
+    """The carriers whose number format fits, best first: those whose format and check digit
+    both fit, then those whose format fits with a wrong check digit (a typo, or a format the
+    carrier reuses)."""
+    number = normalize_tracking_number(tracking_number)
+    if not number:
+        return []
+    valid: list[str] = ["dhl"] if _DHL_PAKET.match(number) else []
+    shaped: list[str] = []
+    for definition in DEFINITIONS:
+        found = definition.test(number)
+        code = catalogue.BY_NUMBER_FORMAT.get(found.courier.code) if found else None
+        if code:
+            (valid if found.valid else shaped).append(code)
+    return list(dict.fromkeys(valid + shaped))
 
 
 def _with_check_digit(prefix: str, suffix: str = "") -> str:

@@ -75,3 +75,4 @@ class RequestSource(models.TextChoices):
     CLI = "cli", _("Command line")
     SCHEDULE = "schedule", _("Schedule")
     API = "api", _("Merchant API")
+    CORRECTION = "correction", _("Carrier correction")

@@ -148,6 +148,8 @@ class ResyncRequest(models.Model):
         blank=True,
     )
     forced = models.BooleanField(default=False)
+    # What a correction changed: "ups 1Z… → fedex 7…" (who asked is `user`, from where `source`).
+    detail = models.CharField(max_length=300, blank=True)
     retry_after = models.PositiveIntegerField(null=True, blank=True)
     sync_run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL)
     job = models.ForeignKey(ResyncJob, null=True, blank=True, on_delete=models.SET_NULL)

@@ -17,7 +17,14 @@ these. One module per sub-domain:
 """
 
 from .bulk import store_bulk_resync, store_clear_bulk_cooldown, store_window_queryset
-from .corrections import TrackingNumberTaken, shipment_retrack
+from .corrections import (
+    MAX_BULK_CORRECTION,
+    BadCorrection,
+    TrackingNumberTaken,
+    shipment_correct,
+    shipment_retrack,
+    shipments_set_carrier,
+)
 from .first_pulls import first_pulls_request, first_pulls_take
 from .ingest import Incoming, IngestResult, shipments_cancel, shipments_ingest
 from .intake import (
@@ -58,7 +65,9 @@ from .verdicts import ResyncVerdict
 
 __all__ = [
     "JOB_MAX_ATTEMPTS",
+    "MAX_BULK_CORRECTION",
     "SCHEDULE_LOCK_KEY",
+    "BadCorrection",
     "CarrierMatch",
     "ChunkPlan",
     "Incoming",
@@ -77,6 +86,7 @@ __all__ = [
     "resync_jobs_stalled",
     "retry_delay",
     "shipment_clear_cooldown",
+    "shipment_correct",
     "shipment_resync",
     "shipment_retrack",
     "shipment_resync_refuse_abuse",
@@ -85,6 +95,7 @@ __all__ = [
     "shipments_expire_stale",
     "shipments_ingest",
     "shipments_mark_failed",
+    "shipments_set_carrier",
     "shipments_sync_due",
     "shipments_take_due",
     "store_bulk_resync",

@@ -9,14 +9,40 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
-from ..models import Shipment, ShipmentStatus, SyncOutcome, TrackingEvent
+from .. import cooldowns
+from ..carriers import catalogue
+from ..carriers.numbers import normalize_tracking_number
+from ..models import (
+    RequestSource,
+    ResyncJob,
+    ResyncRequest,
+    Shipment,
+    ShipmentStatus,
+    SyncOutcome,
+    TrackingEvent,
+)
+from ..redis_client import RedisUnavailable
 from . import enqueue
+from .first_pulls import first_pulls_request
 from .ingest import FIRST_PULL_SAFETY_NET
+from .single import enqueue_job_or_release
+from .verdicts import ResyncVerdict, audit_request
 
 logger = logging.getLogger("shipments.services")
+
+
+class BadCorrection(ValueError):
+    """The correction asks for something that cannot be (an unknown carrier, an empty or
+    over-long number, nothing different from now). `field` names the input at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class TrackingNumberTaken(ValueError):
@@ -28,12 +54,18 @@ class TrackingNumberTaken(ValueError):
 
 
 def shipment_retrack(
-    *, shipment: Shipment, tracking_number: str, carrier: str | None, now: dt.datetime
+    *,
+    shipment: Shipment,
+    tracking_number: str,
+    carrier: str | None,
+    now: dt.datetime,
+    pull: bool = True,
 ) -> Shipment:
     """Point `shipment` at (`carrier`, `tracking_number`) and forget what the old pair said.
 
     Raises `TrackingNumberTaken` when another of the store's shipments has that pair. Runs in
-    the caller's transaction (or its own); the pull is published on commit.
+    the caller's transaction (or its own); the pull (unless `pull=False`: the caller pulls) is
+    published on commit.
     """
     with transaction.atomic():
         clash = (
@@ -63,8 +95,115 @@ def shipment_retrack(
         shipment.cancelled_at = None
         shipment.next_sync_at = now + FIRST_PULL_SAFETY_NET if carrier else None
         shipment.save()
-        if carrier:
+        if carrier and pull:
             pk = shipment.pk
             transaction.on_commit(lambda: enqueue.chunk(None, carrier, [pk]), robust=True)
     logger.info("shipment %s now tracked as %s %s", shipment.pk, carrier, tracking_number)
     return shipment
+
+
+def shipment_correct(
+    *,
+    shipment: Shipment,
+    carrier: str,
+    tracking_number: str = "",
+    source: str = RequestSource.CORRECTION,
+    user: Any = None,
+    ip_address: str | None = None,
+) -> ResyncVerdict:
+    """Set the shipment's carrier (and, if given, its tracking number) and pull it from that
+    carrier at once — even during its cooldown, which starts again. The old carrier's events
+    leave the timeline; the audit says who changed what (source `correction`).
+
+    Raises `BadCorrection` (→ 400), `TrackingNumberTaken` (→ 400) and `RedisUnavailable`
+    (→ 503; nothing changes then).
+    """
+    code = (carrier or "").strip().lower()
+    if catalogue.get(code) is None:
+        raise BadCorrection("carrier", f"Unknown carrier {code[:32]!r}.")
+    number = normalize_tracking_number(tracking_number) or shipment.tracking_number
+    if len(number) > 64:
+        raise BadCorrection("tracking_number", "A tracking number has at most 64 characters.")
+    if (code, number) == (shipment.carrier, shipment.tracking_number):
+        raise BadCorrection("carrier", "That is already the shipment's carrier and number.")
+    before = f"{shipment.carrier or 'no carrier'} {shipment.tracking_number}"
+    user = user if getattr(user, "is_authenticated", False) else None
+    audit = {
+        "store_id": shipment.store_id,
+        "kind": ResyncRequest.Kind.SINGLE,
+        "source": source,
+        "user": user,
+        "ip_address": ip_address,
+        "shipment": shipment,
+        "forced": True,
+        "detail": f"{before} → {code} {number}"[:300],
+    }
+    try:
+        cooldowns.clear_shipment(shipment.store_id, shipment.pk)
+        gate = cooldowns.acquire_shipment(shipment.store_id, shipment.pk)
+    except RedisUnavailable:
+        audit_request(
+            **audit, accepted=False, refused_reason=ResyncRequest.RefusedReason.UNAVAILABLE
+        )
+        raise
+    with transaction.atomic():
+        shipment_retrack(
+            shipment=shipment, tracking_number=number, carrier=code, now=timezone.now(), pull=False
+        )
+        job = ResyncJob.objects.create(shipment=shipment, source=source)
+        audit_request(**audit, accepted=True, retry_after=gate.retry_after, job=job)
+        transaction.on_commit(lambda: enqueue_job_or_release(job, shipment), robust=False)
+    logger.info("shipment %s corrected: %s", shipment.pk, audit["detail"])
+    return ResyncVerdict(True, gate.retry_after, job=job)
+
+
+MAX_BULK_CORRECTION = 500
+
+
+def shipments_set_carrier(
+    *, store_id: int, shipment_ids: list[int], carrier: str, user: Any = None
+) -> int:
+    """Give these shipments of the store one carrier (each keeps its number), forget what the
+    old carrier said, and pull them in carrier batches (no cooldown restarted). Another store's
+    ids are ignored. Returns how many changed. Raises `BadCorrection`."""
+    code = (carrier or "").strip().lower()
+    if catalogue.get(code) is None:
+        raise BadCorrection("carrier", f"Unknown carrier {code[:32]!r}.")
+    if not shipment_ids:
+        raise BadCorrection("ids", "Select at least one shipment.")
+    if len(shipment_ids) > MAX_BULK_CORRECTION:
+        raise BadCorrection("ids", f"Select at most {MAX_BULK_CORRECTION} shipments at once.")
+    user = user if getattr(user, "is_authenticated", False) else None
+    now = timezone.now()
+    changed: list[int] = []
+    with transaction.atomic():
+        shipments = Shipment.objects.select_for_update().filter(
+            store_id=store_id, pk__in=shipment_ids
+        )
+        for shipment in shipments.exclude(carrier=code):
+            before = f"{shipment.carrier or 'no carrier'} {shipment.tracking_number}"
+            try:
+                shipment_retrack(
+                    shipment=shipment,
+                    tracking_number=shipment.tracking_number,
+                    carrier=code,
+                    now=now,
+                    pull=False,
+                )
+            except TrackingNumberTaken:
+                continue  # the store tracks this number with that carrier already
+            changed.append(shipment.pk)
+            audit_request(
+                store_id=store_id,
+                kind=ResyncRequest.Kind.SINGLE,
+                source=RequestSource.CORRECTION,
+                user=user,
+                shipment=shipment,
+                accepted=True,
+                detail=f"{before} → {code} {shipment.tracking_number}"[:300],
+            )
+        if changed:
+            planned = [(code, changed)]
+            transaction.on_commit(lambda: first_pulls_request(planned), robust=True)
+    logger.info("%s shipments of store %s now use %s", len(changed), store_id, code)
+    return len(changed)

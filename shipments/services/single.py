@@ -64,7 +64,7 @@ def shipment_resync(
         with transaction.atomic():
             job = ResyncJob.objects.create(shipment=shipment, source=source)
             audit_request(**audit, accepted=True, retry_after=gate.retry_after, job=job)
-            transaction.on_commit(lambda: _enqueue_or_release(job, shipment), robust=False)
+            transaction.on_commit(lambda: enqueue_job_or_release(job, shipment), robust=False)
         logger.info("single resync accepted (job %s, source %s)", job.pk, source)
         return ResyncVerdict(True, gate.retry_after, job=job)
 
@@ -86,7 +86,8 @@ def shipment_resync_refuse_abuse(
     return ResyncVerdict(False, retry_after, ResyncRequest.RefusedReason.RATE_LIMITED)
 
 
-def _enqueue_or_release(job: ResyncJob, shipment: Shipment) -> None:
+def enqueue_job_or_release(job: ResyncJob, shipment: Shipment) -> None:
+    """Publish the job (on commit); if the broker is down, fail it and lift the cooldown."""
     try:
         enqueue.resync_job(str(job.pk))
     except RedisUnavailable:
