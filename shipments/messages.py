@@ -6,6 +6,10 @@ translation) is changed once.
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
+
+from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -15,6 +19,13 @@ from .cooldowns import REASON_IN_PROGRESS
 SUCCESS_MESSAGE = gettext_lazy(
     "Shipment details are re-synced successfully! "
     "The latest info is now updated on the tracking page as well."
+)
+# A resync that brought nothing new says so, with the time of the carrier's latest event.
+NOTHING_NEW = gettext_lazy("Nothing new from the carrier since %(when)s.")
+NOTHING_YET = gettext_lazy("The carrier has no news for this shipment yet.")
+# What a shopper reads when a resync failed: never the carrier's text nor the merchant's reason.
+SHOPPER_FAILED = gettext_lazy(
+    "We could not get the latest news from the carrier just now. Please try again later."
 )
 RESYNC_STARTED = gettext_lazy("Resync started.")
 RESYNC_STARTED_NO_JS = gettext_lazy(
@@ -71,3 +82,19 @@ def refusal_message(reason: str, retry_after: int) -> str:
             "wait": wait
         }
     return _("You can resync again in %(wait)s.") % {"wait": wait}
+
+
+def result_message(*, changed: bool, latest_event_at: dt.datetime | None, time_zone: str) -> str:
+    """A finished resync's sentence: the success sentence when the status or the events changed;
+    otherwise that the carrier has nothing new since its latest event (in the store's zone)."""
+    if changed:
+        return str(SUCCESS_MESSAGE)
+    if latest_event_at is None:
+        return str(NOTHING_YET)
+    local = latest_event_at.astimezone(zoneinfo.ZoneInfo(time_zone))
+    return str(NOTHING_NEW) % {"when": date_format(local, "j M Y, H:i")}
+
+
+def shopper_job_message(*, state: str, message: str) -> str:
+    """What a shopper reads about a resync: a failure is the shopper's own sentence."""
+    return str(SHOPPER_FAILED) if state == "failed" else message

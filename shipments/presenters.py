@@ -68,6 +68,7 @@ def shipment_detail_payload(
         "carrier_url": carrier_public_url(shipment),
         "last_sync_outcome": shipment.last_sync_outcome,
         "last_sync_error": shipment.last_sync_error,
+        "last_success_at": iso(shipment.last_updated_at),
         "resync_url": reverse("shipments:resync", args=[shipment.pk]),
         "carrier_change_url": reverse("shipments:carrier", args=[shipment.pk]),
         "carrier_suggestions": carrier_suggestions(shipment.tracking_number),

@@ -232,6 +232,7 @@ def tracking_payload(request: HttpRequest, context: dict[str, Any]) -> dict[str,
         "sub_status": shipment.sub_status,
         "estimated_delivery": _iso(shipment.estimated_delivery, tz),
         "last_synced_at": _iso(shipment.last_synced_at, tz),
+        "last_success_at": _iso(shipment.last_updated_at, tz),
         "retry_after": context["retry_after"],
         "time_zone": context["time_zone"],
         "events": [

@@ -119,6 +119,8 @@ PAGE_FIELDS = (
     "estimated_delivery",
     "last_event_at",
     "last_synced_at",
+    "last_success_at",
+    "last_sync_outcome",
     "public_token",
     "shipped_at",
     "order__order_number",

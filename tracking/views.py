@@ -18,7 +18,7 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from shipments.messages import RESYNC_STARTED_NO_JS, clock, humanize_wait
+from shipments.messages import RESYNC_STARTED_NO_JS, clock, humanize_wait, shopper_job_message
 from shipments.models import RequestSource
 from shipments.presenters import job_payload
 from shipments.responses import client_ip, refused, resync_or_refusal, unavailable, wants_json
@@ -63,6 +63,10 @@ def _fresh(response: HttpResponse, *vary: str) -> HttpResponse:
     patch_vary_headers(response, ["Accept", *vary])
     return response
 
+
+# The resync jobs this browser started (newest first): the page shows only their results.
+STARTED_JOBS_COOKIE = "resync_jobs"
+MAX_STARTED_JOBS = 10
 
 # --- Lookup ---------------------------------------------------------------------------------------
 
@@ -155,6 +159,13 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
     """The page, its JSON subset, or (header `X-Fragment: timeline`) the live part alone."""
     shipment, siblings = _found(shipment_with_siblings(token))
     context = tracking_context(shipment, siblings)
+    job = context.get("last_job")
+    if job is not None:
+        # Only the resync this browser started: never someone else's result on a shared page.
+        if str(job.pk) not in _started_jobs(request):
+            context["last_job"] = None
+        else:
+            context["last_job_message"] = shopper_job_message(state=job.state, message=job.message)
     if wants_json(request):
         return _fresh(JsonResponse(tracking_payload(request, context)), "X-Fragment")
     context["retry_clock"] = clock(context["retry_after"])
@@ -187,9 +198,30 @@ def _accepted(request: HttpRequest, token: str, verdict: ResyncVerdict) -> HttpR
             "status_url": reverse("tracking:resync_status", args=[token, job.pk]),
             "retry_after": verdict.retry_after,
         }
-        return JsonResponse(body, status=202)
-    messages.success(request, str(RESYNC_STARTED_NO_JS))
-    return _see_other(reverse("tracking:page", args=[token]))
+        response: HttpResponse = JsonResponse(body, status=202)
+    else:
+        messages.success(request, str(RESYNC_STARTED_NO_JS))
+        response = _see_other(reverse("tracking:page", args=[token]))
+    started = [str(job.pk), *_started_jobs(request)][:MAX_STARTED_JOBS]
+    response.set_signed_cookie(
+        STARTED_JOBS_COOKIE,
+        ",".join(started),
+        salt=STARTED_JOBS_COOKIE,
+        max_age=24 * 3600,
+        path="/track/",
+        secure=request.is_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def _started_jobs(request: HttpRequest) -> list[str]:
+    """The resync jobs this browser started (a signed cookie: no session row, no query)."""
+    value = request.get_signed_cookie(
+        STARTED_JOBS_COOKIE, default="", salt=STARTED_JOBS_COOKIE, max_age=24 * 3600
+    )
+    return [job for job in value.split(",") if job][:MAX_STARTED_JOBS]
 
 
 @public_page
@@ -232,7 +264,13 @@ def resync_status(request: HttpRequest, token: str, job_id: str) -> HttpResponse
     """`GET status_url` → `{"state", "message", "changed"}`; a job of another shipment is 404."""
     shipment = _found(shipment_ref_for_token(token))
     job = _found(resync_job_for_shipment(shipment=shipment, job_id=job_id))
+    message = shopper_job_message(state=job.state, message=job.message)
     if wants_json(request):
-        return _fresh(JsonResponse(job_payload(job)))
-    context = {"job": job, "shipment": shipment, "back_url": shipment.get_tracking_url()}
+        return _fresh(JsonResponse({**job_payload(job), "message": message}))
+    context = {
+        "job": job,
+        "message": message,
+        "shipment": shipment,
+        "back_url": shipment.get_tracking_url(),
+    }
     return _fresh(render(request, "tracking/job.html", context))

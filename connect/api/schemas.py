@@ -168,6 +168,7 @@ class ShipmentDetailOut(ShipmentOut):
     carrier_url: str
     last_sync_outcome: str
     last_sync_error: str
+    last_success_at: IsoDateTime
     resync_url: str
     carrier_change_url: str
     carrier_suggestions: list[str] = Field(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
 from django.db import models
@@ -72,6 +73,9 @@ class Shipment(models.Model):
     shipped_at = models.DateTimeField(_("shipped at"))
     last_event_at = models.DateTimeField(null=True, blank=True)
     last_synced_at = models.DateTimeField(_("last synced at"), null=True, blank=True)
+    # The last pull the carrier answered: what the page shows is at least this fresh (a failed
+    # pull moves `last_synced_at`, never this).
+    last_success_at = models.DateTimeField(_("last successful update"), null=True, blank=True)
     last_sync_outcome = models.CharField(
         max_length=8, choices=SyncOutcome.choices, default=SyncOutcome.NEVER, blank=True
     )
@@ -138,6 +142,15 @@ class Shipment(models.Model):
 
     def get_tracking_url(self) -> str:
         return reverse("tracking:page", args=[self.public_token])
+
+    @property
+    def last_updated_at(self) -> dt.datetime | None:
+        """When the carrier last answered: what is shown is at least this fresh (a failed pull
+        after it changes nothing here). Rows from before `last_success_at` existed fall back to
+        their last pull unless it failed."""
+        if self.last_success_at is not None:
+            return self.last_success_at
+        return None if self.last_sync_outcome == SyncOutcome.ERROR else self.last_synced_at
 
     @property
     def is_cancelled(self) -> bool:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from resync_site.logging import log_context
 
 from ..carriers.base import CarrierError, InvalidCredentials, TrackingNumberNotFound
-from ..messages import SUCCESS_MESSAGE, error_message
+from ..messages import error_message, result_message
 from ..models import ResyncJob
 from .pulls import fetch, retry_delay, shipments_apply_results, shipments_mark_failed
 
@@ -27,7 +27,7 @@ def resync_job_execute(*, job_id: str, attempt: int = 0) -> float | None:
 
     A redelivered job that already finished does nothing.
     """
-    job = ResyncJob.objects.select_related("shipment").filter(pk=job_id).first()
+    job = ResyncJob.objects.select_related("shipment__store").filter(pk=job_id).first()
     if job is None or job.is_finished:
         return None
     shipment = job.shipment
@@ -42,9 +42,14 @@ def resync_job_execute(*, job_id: str, attempt: int = 0) -> float | None:
             changed = shipments_apply_results(
                 shipments=[shipment], results={shipment.tracking_number: result}, now=now
             )
+            message = result_message(
+                changed=bool(changed),
+                latest_event_at=shipment.last_event_at,
+                time_zone=shipment.store.time_zone,
+            )
             ResyncJob.objects.filter(pk=job.pk).update(
                 state=ResyncJob.State.SUCCEEDED,
-                message=str(SUCCESS_MESSAGE),
+                message=message,
                 changed=bool(changed),
                 finished_at=now,
             )

@@ -72,6 +72,7 @@ _APPLIED_FIELDS = [
     "last_sync_error",
     "next_sync_at",
     "updated_at",  # moved only when what people see changed (the API's `updated_since`)
+    "last_success_at",
 ]
 _COMPARED_FIELDS = _APPLIED_FIELDS[:8]
 
@@ -81,7 +82,9 @@ def shipments_apply_results(
 ) -> set[int]:
     """Write carrier results: new events (never twice), the shipment's latest state, sync outcome.
 
-    Returns the ids of shipments whose visible data changed. Runs in one short transaction.
+    Returns the ids of shipments with **news**: a new event or another status (what "changed"
+    means to people: a job's `changed`, a run's counts). Any other visible change (an estimated
+    delivery, a place) is written too and moves `updated_at`. Runs in one short transaction.
     """
     targets = [s for s in shipments if s.tracking_number in results]
     if not targets:
@@ -92,7 +95,8 @@ def shipments_apply_results(
         )
     )
     new_events: list[TrackingEvent] = []
-    changed: set[int] = set()
+    changed: set[int] = set()  # news: new events or another status
+    touched: set[int] = set()  # anything people see
     for shipment in targets:
         result = results[shipment.tracking_number]
         for event in result.events:
@@ -114,6 +118,8 @@ def shipments_apply_results(
                 )
             )
         before = [getattr(shipment, name) for name in _COMPARED_FIELDS]
+        if result.status != shipment.status:
+            changed.add(shipment.pk)
         shipment.status = result.status
         shipment.sub_status = result.sub_status[:64]
         shipment.carrier_status_code = result.raw_status_code[:64]
@@ -125,13 +131,15 @@ def shipments_apply_results(
             latest = max(e.occurred_at for e in result.events)
             if shipment.last_event_at is None or latest > shipment.last_event_at:
                 shipment.last_event_at = latest
-        if before != [getattr(shipment, name) for name in _COMPARED_FIELDS]:
-            changed.add(shipment.pk)
+        after = [getattr(shipment, name) for name in _COMPARED_FIELDS]
+        if shipment.pk in changed or before != after:
+            touched.add(shipment.pk)
         shipment.last_synced_at = now
+        shipment.last_success_at = now
         shipment.last_sync_outcome = SyncOutcome.OK
         shipment.last_sync_error = ""
         shipment.next_sync_at = next_sync_at(shipment.status, now)
-        if shipment.pk in changed:
+        if shipment.pk in touched:
             shipment.updated_at = now
     with transaction.atomic():
         TrackingEvent.objects.bulk_create(new_events, ignore_conflicts=True, batch_size=500)

@@ -59,7 +59,7 @@ def make_shipment(store: Store, **fields: Any) -> Shipment:
     n = next(_seq)
     order = fields.pop("order", None) or Order.objects.create(
         store=store,
-        order_number=f"#{n}",
+        order_number=f"#{n:06d}",  # one width: no number is part of another (search tests)
         customer_email=f"shopper{n}@example.com",
         placed_at=timezone.now() - dt.timedelta(days=1),
     )

@@ -21,7 +21,8 @@ import django
 django.setup()
 from shipments.carriers import ratelimit
 from shipments.carriers.base import Throttled
-start, stop = float(sys.argv[1]), float(sys.argv[2])
+print("ready", flush=True)
+start, stop = (float(v) for v in sys.stdin.readline().split())
 while time.time() < start:
     time.sleep(0.001)
 admitted = 0
@@ -31,7 +32,7 @@ while time.time() < stop:
         admitted += 1
     except Throttled as exc:
         time.sleep(min(exc.retry_after, 0.005))
-print(admitted)
+print(admitted, flush=True)
 """
 
 
@@ -42,17 +43,24 @@ def test_several_processes_together_stay_within_the_carriers_rate():
         "DJANGO_SETTINGS_MODULE": "resync_site.settings_test",
         "DHL_RATE_LIMIT": str(rate),
     }
-    start = time.time() + 2.0  # every process is ready before the clock starts
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", HAMMER, str(start), str(start + seconds)],
+            [sys.executable, "-c", HAMMER],
             cwd=ROOT,
             env=env,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
         for _ in range(processes)
     ]
+    # The clock starts once every process has loaded Django (slow on a busy machine).
+    for proc in procs:
+        assert proc.stdout.readline().strip() == "ready"
+    start = time.time() + 0.5
+    for proc in procs:
+        proc.stdin.write(f"{start} {start + seconds}\n")
+        proc.stdin.flush()
     counts = [int(p.communicate(timeout=30)[0].strip()) for p in procs]
     total = sum(counts)
     expected = rate * seconds
