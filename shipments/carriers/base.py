@@ -109,6 +109,14 @@ class RateLimited(CarrierError):
     code = "rate_limited"
 
 
+class AccountLimitReached(RateLimited):
+    """Transient, for the whole carrier: our account's daily limit or quota is used up.
+
+    The adapter pauses the carrier for every process (like a 429) until `retry_after`; the
+    numbers asked about are rescheduled, not failed.
+    """
+
+
 class Throttled(RateLimited):
     """Transient: our own shared rate limit has no slot free yet (the carrier was not called).
 
