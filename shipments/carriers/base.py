@@ -23,13 +23,29 @@ class TrackingEventData:
     description: str = ""
     location: str = ""
     raw_code: str = ""
+    # A time the carrier gave without a UTC offset is the scan place's local time
+    # (shipments/carriers/localtime.py). `wall_clock` keeps it as given (naive); False
+    # `time_zone_known` says the place's zone could not be resolved: `occurred_at` is then that
+    # wall clock labelled UTC, for ordering only, and must not be presented as UTC.
+    wall_clock: dt.datetime | None = None
+    time_zone_known: bool = True
 
     @property
     def fingerprint(self) -> str:
-        """Identity of the event as the carrier reported it; the same event hashes the same."""
+        """Identity of the event as the carrier reported it; the same event hashes the same.
+
+        The time is the carrier's own: the instant when it gave an offset, else its wall clock
+        (hashed as the naive value read as UTC, as before zones were resolved, so that events
+        stored then are recognised and not added again).
+        """
+        when = (
+            self.wall_clock.replace(tzinfo=dt.UTC)
+            if self.wall_clock is not None
+            else self.occurred_at.astimezone(dt.UTC)
+        )
         key = "\x1f".join(
             (
-                self.occurred_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+                when.isoformat(timespec="seconds"),
                 self.raw_code,
                 self.description.strip(),
                 self.location.strip(),
@@ -91,6 +107,14 @@ class RateLimited(CarrierError):
 
     transient = True
     code = "rate_limited"
+
+
+class AccountLimitReached(RateLimited):
+    """Transient, for the whole carrier: our account's daily limit or quota is used up.
+
+    The adapter pauses the carrier for every process (like a 429) until `retry_after`; the
+    numbers asked about are rescheduled, not failed.
+    """
 
 
 class Throttled(RateLimited):

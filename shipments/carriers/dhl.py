@@ -7,8 +7,11 @@ classifies a non-200 answer (a 404 problem+json means the number is unknown).
 What the published spec does not say but real answers do (docs/carriers.md §1):
 * `id` may be a JSON number; it is compared as text.
 * `details.references` may be an array or a single object (`parse_references` accepts both).
-* Event timestamps are often naive while `status.timestamp` carries `Z`; a naive value is read
-  as UTC, an offset is honoured, a bare date is midnight UTC.
+* Event timestamps are often naive while `status.timestamp` carries `Z`. A naive event time
+  (or bare date, read as local midnight) is the scan place's local time: it is read in the zone
+  of the event's country when that country keeps one time then, else kept as wall clock with
+  `time_zone_known=False` (DHL gives no region). An offset is honoured. Other naive times
+  (shipment status, estimated delivery) are read as UTC.
 * Only five `statusCode` values exist; `status` is free text (kept as `raw_status_text`; DHL
   has no sub-status). "Out for delivery" has no code: a `transit` event is refined only when
   its `status` is one of the exact values in `TRANSIT_REFINEMENTS`.
@@ -38,6 +41,7 @@ from .base import (
     TrackingNumberNotFound,
     TrackingResult,
 )
+from .localtime import place_local_time
 from .numbers import normalize_tracking_number
 from .parsing import as_list, json_or_none, parse_iso_datetime, place, scalar_text
 from .statuses import Status
@@ -118,14 +122,27 @@ def parse_references(shipment: Mapping[str, Any]) -> tuple[tuple[str, str], ...]
 
 
 def parse_event(event: Mapping[str, Any]) -> TrackingEventData | None:
-    """One `ShipmentEvent`; None when it has no readable timestamp."""
-    occurred_at = parse_timestamp(event.get("timestamp"), what="event timestamp")
-    if occurred_at is None:
+    """One `ShipmentEvent`; None when it has no readable timestamp.
+
+    A timestamp without offset is the local time of the event's place: read in the zone of its
+    `countryCode` (`localtime.place_local_time`), or kept as wall clock with the zone unknown.
+    """
+    given = parse_iso_datetime(
+        scalar_text(event.get("timestamp")),
+        what="event timestamp",
+        carrier=CARRIER,
+        log=logger,
+        naive_as_utc=False,
+    )
+    if given is None:
         if not scalar_text(event.get("timestamp")):
             logger.warning("dhl: event without timestamp skipped")
         return None
+    when = place_local_time(given, _country(event.get("location")))
     return TrackingEventData(
-        occurred_at=occurred_at,
+        occurred_at=when.occurred_at,
+        wall_clock=when.wall_clock,
+        time_zone_known=when.zone_known,
         status=map_status(event.get("statusCode"), event.get("status")),
         description=scalar_text(event.get("description")) or scalar_text(event.get("status")),
         location=_place(event.get("location")),
@@ -221,6 +238,12 @@ def _estimated_delivery(shipment: Mapping[str, Any]) -> dt.datetime | None:
         if parsed is not None:
             return parsed
     return None
+
+
+def _country(holder: Any) -> str:
+    """`{address: {countryCode}}` → "IT" ("" when absent)."""
+    address = holder.get("address") if isinstance(holder, Mapping) else None
+    return scalar_text(address.get("countryCode")) if isinstance(address, Mapping) else ""
 
 
 def _place(holder: Any) -> str:

@@ -20,16 +20,15 @@ from typing import Any
 
 from django.conf import settings
 
-from . import catalogue, http
+from . import catalogue, http, ratelimit
 from .base import (
+    AccountLimitReached,
     BatchOutcome,
     CarrierAdapter,
     CarrierError,
     CarrierRejected,
     CarrierUnavailable,
-    InvalidCredentials,
     TrackingEventData,
-    TrackingNumberNotFound,
     TrackingResult,
 )
 from .parsing import (
@@ -41,7 +40,16 @@ from .parsing import (
     text,
     two_level_status,
 )
-from .seventeentrack_codes import MAIN_STATUSES, STAGES, SUB_STATUSES
+from .seventeentrack_codes import (
+    ACCOUNT_LIMITS,
+    ALREADY_REGISTERED,
+    ERROR_CODES,
+    MAIN_STATUSES,
+    NOT_REGISTERED,
+    STAGES,
+    SUB_STATUSES,
+    account_pause,
+)
 from .statuses import Status
 
 logger = logging.getLogger(__name__)
@@ -54,30 +62,6 @@ BATCH_SIZE = catalogue.BY_CODE[CARRIER].batch_size
 S = Status
 
 DEFAULT_STATUS = S.PENDING
-
-# Error codes (envelope `code` or `rejected[].error.code`) → what they mean for us.
-NOT_REGISTERED = -18019902
-ALREADY_REGISTERED = -18019901
-ERROR_CODES: dict[int, type[CarrierError]] = {
-    -18010001: InvalidCredentials,  # IP not whitelisted
-    -18010002: InvalidCredentials,  # invalid key
-    -18010003: CarrierUnavailable,  # 17TRACK internal error
-    -18010004: InvalidCredentials,  # account disabled
-    -18010005: InvalidCredentials,  # unauthorized
-    -18010010: CarrierRejected,  # data / format errors …
-    -18010011: CarrierRejected,
-    -18010012: CarrierRejected,
-    -18010013: CarrierRejected,
-    -18010014: CarrierRejected,  # more than 40 numbers
-    -18010015: CarrierRejected,
-    -18010018: CarrierRejected,  # carrier needs an extra parameter (postal code, phone)
-    -18010019: CarrierRejected,
-    -18010020: CarrierRejected,
-    NOT_REGISTERED: TrackingNumberNotFound,
-    -18019903: TrackingNumberNotFound,  # no carrier can be detected for the number
-    -18019904: CarrierRejected,  # only stopped numbers can be retracked
-}
-
 
 # --- Parse half ----------------------------------------------------------------------------------
 
@@ -236,12 +220,22 @@ def parse_track_info(item: Mapping[str, Any], *, tracking_number: str = "") -> T
     )
 
 
-def error_for(code: Any, message: str) -> CarrierError:
-    """The `CarrierError` for a 17TRACK error code (unknown codes: logged, `CarrierRejected`)."""
+def error_for(code: Any, message: str, *, now: dt.datetime | None = None) -> CarrierError:
+    """The `CarrierError` for a 17TRACK error code (unknown codes: logged, `CarrierRejected`).
+
+    The account's daily limit (-18019907) or used-up quota (-18019908) concern every number:
+    `AccountLimitReached`, with `retry_after` until the limit is expected to lift.
+    """
     try:
         number = int(code)
     except (TypeError, ValueError):
         number = None
+    if number in ACCOUNT_LIMITS:
+        return AccountLimitReached(
+            f"17track: {message or 'account limit reached'} ({code})",
+            carrier=CARRIER,
+            retry_after=account_pause(number, now or dt.datetime.now(dt.UTC)),
+        )
     kind = ERROR_CODES.get(number) if number is not None else None
     if kind is None:
         logger.warning("17track: unknown error code %r (%s)", code, message)
@@ -360,6 +354,20 @@ class SeventeenTrackAdapter(CarrierAdapter):
         )
 
     def _track_batch(self, base: str, numbers: list[str]) -> BatchOutcome:
+        """One batch; an account limit (in the envelope or for any number) pauses 17TRACK for
+        every process, as a 429 does, so that the next batches and pulls wait for it."""
+        try:
+            outcome = self._track_registered(base, numbers)
+        except AccountLimitReached as exc:
+            ratelimit.pause(CARRIER, exc.retry_after)
+            raise
+        for error in outcome.errors.values():
+            if isinstance(error, AccountLimitReached):
+                ratelimit.pause(CARRIER, error.retry_after)
+                break
+        return outcome
+
+    def _track_registered(self, base: str, numbers: list[str]) -> BatchOutcome:
         payload = self._post(base, "gettrackinfo", numbers)
         outcome = parse_track_response(payload, requested=numbers)
         unregistered = unregistered_numbers(payload, requested=numbers)

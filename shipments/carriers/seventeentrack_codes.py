@@ -1,7 +1,17 @@
-"""17TRACK's status tables (main statuses, sub-statuses, milestone stages) → normalised status."""
+"""17TRACK's tables: statuses (main, sub-status, milestone stage) → normalised status, and
+error codes → the `CarrierError` they mean for us."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from .base import (
+    CarrierError,
+    CarrierRejected,
+    CarrierUnavailable,
+    InvalidCredentials,
+    TrackingNumberNotFound,
+)
 from .statuses import Status
 
 S = Status
@@ -65,3 +75,46 @@ STAGES: dict[str, Status] = {
     "Returning": S.EXCEPTION,
     "Returned": S.EXCEPTION,
 }
+
+
+# Error codes (envelope `code` or `rejected[].error.code`) → what they mean for us.
+NOT_REGISTERED = -18019902
+ALREADY_REGISTERED = -18019901
+ERROR_CODES: dict[int, type[CarrierError]] = {
+    -18010001: InvalidCredentials,  # IP not whitelisted
+    -18010002: InvalidCredentials,  # invalid key
+    -18010003: CarrierUnavailable,  # 17TRACK internal error
+    -18010004: InvalidCredentials,  # account disabled
+    -18010005: InvalidCredentials,  # unauthorized
+    -18010010: CarrierRejected,  # data / format errors …
+    -18010011: CarrierRejected,
+    -18010012: CarrierRejected,
+    -18010013: CarrierRejected,
+    -18010014: CarrierRejected,  # more than 40 numbers
+    -18010015: CarrierRejected,
+    -18010018: CarrierRejected,  # carrier needs an extra parameter (postal code, phone)
+    -18010019: CarrierRejected,
+    -18010020: CarrierRejected,
+    NOT_REGISTERED: TrackingNumberNotFound,
+    -18019903: TrackingNumberNotFound,  # no carrier can be detected for the number
+    -18019904: CarrierRejected,  # only stopped numbers can be retracked
+}
+
+# Limits of our 17TRACK account, not of a number: `AccountLimitReached` (seventeentrack.py).
+DAILY_LIMIT = -18019907  # "exceeded the daily limit"
+QUOTA_USED_UP = -18019908  # "the quota has been used up"
+ACCOUNT_LIMITS = frozenset({DAILY_LIMIT, QUOTA_USED_UP})
+# A used-up quota lifts when someone buys more (or the monthly free quota comes back): look
+# again every so often rather than wait for the month's end.
+QUOTA_RETRY_SECONDS = 3600.0
+# 17TRACK does not say when its day ends; we wait for the next 00:00 UTC, plus a margin.
+DAY_END_MARGIN_SECONDS = 60.0
+
+
+def account_pause(code: int, now: dt.datetime) -> float:
+    """Seconds to hold 17TRACK back after an account limit (`now` aware)."""
+    if code == DAILY_LIMIT:
+        tomorrow = (now.astimezone(dt.UTC) + dt.timedelta(days=1)).date()
+        midnight = dt.datetime.combine(tomorrow, dt.time(), tzinfo=dt.UTC)
+        return (midnight - now).total_seconds() + DAY_END_MARGIN_SECONDS
+    return QUOTA_RETRY_SECONDS

@@ -13,9 +13,12 @@ What the published spec does not say but real answers do (docs/carriers.md §2):
 * An invalid number is HTTP 400 with error `TV1002` → rejected.
 * Activity type `P` (pickup) is not in the appendix but is sent → in transit.
 * `gmtTime` may lose its leading zero ("74700"); times are zero-filled to six digits.
+* `gmtTime` (and `time`) may come as "HH:MM:SS" instead of digits; both are read.
 
 Time: `gmtDate`+`gmtTime` are UTC (shown in the scan's `gmtOffset`); without them the local
-`date`+`time` is read in `gmtOffset`, and without an offset as UTC.
+`date`+`time` is read in `gmtOffset`, and without an offset in the zone of the scan's country and
+`stateProvince` (`localtime`); when that zone cannot be told the wall clock is kept with
+`time_zone_known=False`, never presented as UTC.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from .base import (
     TrackingNumberNotFound,
     TrackingResult,
 )
+from .localtime import LocalTime, place_local_time
 from .numbers import normalize_tracking_number
 from .parsing import (
     as_list,
@@ -94,12 +98,20 @@ def parse_offset(value: Any) -> dt.timezone | None:
 
 def parse_activity_time(activity: Mapping[str, Any]) -> dt.datetime | None:
     """When a scan happened, aware; None (and a log line) when no date is readable."""
+    when = activity_time(activity)
+    return when.occurred_at if when is not None else None
+
+
+def activity_time(activity: Mapping[str, Any]) -> LocalTime | None:
+    """When a scan happened: exact from the UTC fields or the offset, else the local `date` +
+    `time` read in the zone of the scan's country and state (`localtime.place_local_time`,
+    `zone_known` False when that zone cannot be told). None (and a log line) when unreadable."""
     offset = parse_offset(activity.get("gmtOffset"))
     if scalar_text(activity.get("gmtDate")) and scalar_text(activity.get("gmtTime")):
         utc = _combine(activity.get("gmtDate"), activity.get("gmtTime"))
         if utc is not None:
             aware = utc.replace(tzinfo=dt.UTC)
-            return aware.astimezone(offset) if offset is not None else aware
+            return _exact(aware.astimezone(offset) if offset is not None else aware)
         logger.warning(
             "ups: unreadable gmtDate %r / gmtTime %r, using the local time",
             activity.get("gmtDate"),
@@ -107,7 +119,11 @@ def parse_activity_time(activity: Mapping[str, Any]) -> dt.datetime | None:
         )
     local = _combine(activity.get("date"), activity.get("time"))
     if local is not None:
-        return local.replace(tzinfo=offset or dt.UTC)
+        if offset is not None:
+            return _exact(local.replace(tzinfo=offset))
+        address = as_mapping(as_mapping(activity.get("location")).get("address"))
+        country = scalar_text(address.get("countryCode")) or scalar_text(address.get("country"))
+        return place_local_time(local, country, scalar_text(address.get("stateProvince")))
     logger.warning(
         "ups: unreadable activity time (date %r, time %r, gmtDate %r, gmtTime %r)",
         activity.get("date"),
@@ -118,15 +134,21 @@ def parse_activity_time(activity: Mapping[str, Any]) -> dt.datetime | None:
     return None
 
 
+def _exact(moment: dt.datetime) -> LocalTime:
+    return LocalTime(moment, True, None)
+
+
 def parse_activity(activity: Mapping[str, Any]) -> TrackingEventData | None:
     """One `activity` entry; None when it has no readable time."""
-    occurred_at = parse_activity_time(activity)
-    if occurred_at is None:
+    when = activity_time(activity)
+    if when is None:
         return None
     status = as_mapping(activity.get("status"))
     location = as_mapping(activity.get("location"))
     return TrackingEventData(
-        occurred_at=occurred_at,
+        occurred_at=when.occurred_at,
+        wall_clock=when.wall_clock,
+        time_zone_known=when.zone_known,
         status=map_status(status),
         description=scalar_text(status.get("description"))
         or scalar_text(status.get("simplifiedTextDescription")),
@@ -268,14 +290,25 @@ def _estimated_delivery(package: Mapping[str, Any]) -> dt.datetime | None:
 
 
 def _combine(date: Any, time: Any) -> dt.datetime | None:
-    """ "YYYYMMDD" + "HHMMSS" (zero-filled) → naive datetime, None if unreadable."""
-    day, clock = scalar_text(date), scalar_text(time).zfill(6)
+    """ "YYYYMMDD" + "HHMMSS" (zero-filled) or "HH:MM:SS" → naive datetime, None if unreadable."""
+    day, clock = scalar_text(date), _clock(time)
     if len(day) != 8 or not day.isdigit() or len(clock) != 6 or not clock.isdigit():
         return None
     try:
         return dt.datetime.strptime(day + clock, "%Y%m%d%H%M%S")
     except ValueError:
         return None
+
+
+def _clock(value: Any) -> str:
+    """A time as six digits: "74700" → "074700", "07:47:00" (or "7:47") → "074700"."""
+    clock = scalar_text(value)
+    if ":" not in clock:
+        return clock.zfill(6)
+    parts = clock.split(":")
+    if not 2 <= len(parts) <= 3 or not all(part.isdigit() and len(part) <= 2 for part in parts):
+        return ""
+    return "".join(part.zfill(2) for part in (*parts, "00")[:3])
 
 
 def _place(address: Any) -> str:

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -23,6 +24,7 @@ from . import support
 
 UTC = dt.UTC
 CET = dt.timezone(dt.timedelta(hours=1))
+BERLIN = ZoneInfo("Europe/Berlin")
 
 load = support.payload_loader("dhl")
 parse_one = partial(support.parse_one, dhl)
@@ -47,18 +49,22 @@ def test_parcel_in_transit_refined_to_out_for_delivery() -> None:
         destination="Berlin, DE",
         events=(
             TrackingEventData(
+                # No offset and no country: the wall clock is kept, its zone unknown.
                 occurred_at=dt.datetime(2025, 3, 4, 9, 12, tzinfo=UTC),
                 status=S.OUT_FOR_DELIVERY,
                 description="Parcel is on the vehicle for today's delivery round.",
                 location="Berlin",
                 raw_code="transit",
+                wall_clock=dt.datetime(2025, 3, 4, 9, 12),
+                time_zone_known=False,
             ),
             TrackingEventData(
-                occurred_at=dt.datetime(2025, 3, 4, 4, 30, tzinfo=UTC),
+                occurred_at=dt.datetime(2025, 3, 4, 4, 30, tzinfo=BERLIN),  # DE: one zone
                 status=S.IN_TRANSIT,
                 description="The shipment has been processed in the destination parcel center",
                 location="Berlin, DE",
                 raw_code="transit",
+                wall_clock=dt.datetime(2025, 3, 4, 4, 30),
             ),
             TrackingEventData(
                 occurred_at=dt.datetime(2025, 3, 3, 18, 40, tzinfo=UTC),
@@ -66,16 +72,21 @@ def test_parcel_in_transit_refined_to_out_for_delivery() -> None:
                 description="Sender has transmitted the shipment data.",
                 location="Bonn",
                 raw_code="pre-transit",
+                wall_clock=dt.datetime(2025, 3, 3, 18, 40),
+                time_zone_known=False,
             ),
         ),
     )
 
 
-def test_naive_timestamps_are_utc_and_offsets_are_kept() -> None:
+def test_naive_timestamps_are_local_and_offsets_are_kept() -> None:
     result = parse_one("parcel_out_for_delivery.json", "00340434161094042557")
-    assert result.events[0].occurred_at.tzinfo is UTC
+    assert result.events[1].occurred_at.tzinfo == BERLIN
+    assert result.events[1].time_zone_known
+    assert not result.events[0].time_zone_known  # no country: never claimed as UTC
     express = parse_one("express_delivered.json", "7777777770")
     assert express.events[0].occurred_at.utcoffset() == dt.timedelta(hours=1)
+    assert express.events[0].wall_clock is None
 
 
 def test_express_delivered_with_numeric_id_and_reference_object() -> None:
@@ -117,11 +128,13 @@ def test_express_delivered_with_numeric_id_and_reference_object() -> None:
                 raw_code="transit",
             ),
             TrackingEventData(
-                occurred_at=dt.datetime(2025, 2, 26, 0, 0, tzinfo=UTC),  # a bare date
+                # A bare date: local midnight in London (GMT in February).
+                occurred_at=dt.datetime(2025, 2, 26, 0, 0, tzinfo=UTC),
                 status=S.INFO_RECEIVED,
                 description="Shipment information received",
                 location="London, GB",
                 raw_code="pre-transit",
+                wall_clock=dt.datetime(2025, 2, 26),
             ),
         ),
     )
@@ -144,18 +157,20 @@ def test_failure_is_an_exception_and_snake_case_status_refines_transit() -> None
         destination="Munich, DE",
         events=(
             TrackingEventData(
-                occurred_at=dt.datetime(2025, 3, 10, 11, 20, tzinfo=UTC),
+                occurred_at=dt.datetime(2025, 3, 10, 11, 20, tzinfo=BERLIN),
                 status=S.EXCEPTION,
                 description=text,
                 location="Munich, DE",
                 raw_code="failure",
+                wall_clock=dt.datetime(2025, 3, 10, 11, 20),
             ),
             TrackingEventData(
-                occurred_at=dt.datetime(2025, 3, 9, 8, 2, tzinfo=UTC),
+                occurred_at=dt.datetime(2025, 3, 9, 8, 2, tzinfo=BERLIN),
                 status=S.OUT_FOR_DELIVERY,  # status "OUT_FOR_DELIVERY"
                 description="The shipment has been loaded onto the delivery vehicle",
                 location="Munich, DE",
                 raw_code="transit",
+                wall_clock=dt.datetime(2025, 3, 9, 8, 2),
             ),
         ),
     )
@@ -186,11 +201,12 @@ def test_unknown_code_is_pending_and_logged_bad_timestamps_skipped(
                 raw_code="customs-hold",
             ),
             TrackingEventData(
-                occurred_at=dt.datetime(2025, 3, 11, 16, 45, tzinfo=UTC),
+                occurred_at=dt.datetime(2025, 3, 11, 16, 45, tzinfo=BERLIN),
                 status=S.IN_TRANSIT,
                 description="The shipment has been processed in the parcel center",
                 location="Leipzig, DE",
                 raw_code="transit",
+                wall_clock=dt.datetime(2025, 3, 11, 16, 45),
             ),
         ),
     )
@@ -219,11 +235,12 @@ def test_without_shipment_status_the_newest_event_is_latest(
         destination="",
         events=(
             TrackingEventData(
-                occurred_at=dt.datetime(2025, 3, 1, 10, 0, tzinfo=UTC),
+                occurred_at=dt.datetime(2025, 3, 1, 10, 0, tzinfo=BERLIN),
                 status=S.INFO_RECEIVED,
                 description="Shipment information received",
                 location="Cologne, DE",
                 raw_code="pre-transit",
+                wall_clock=dt.datetime(2025, 3, 1, 10, 0),
             ),
         ),
     )

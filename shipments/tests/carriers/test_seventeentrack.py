@@ -10,6 +10,7 @@ import pytest
 
 from shipments.carriers import seventeentrack as st
 from shipments.carriers.base import (
+    AccountLimitReached,
     CarrierRejected,
     CarrierUnavailable,
     InvalidCredentials,
@@ -403,3 +404,77 @@ def test_rate_limited_midway_keeps_earlier_batches_and_sends_no_more(api):
     assert set(outcome.errors) == set(numbers[40:])
     assert all(isinstance(e, RateLimited) for e in outcome.errors.values())
     assert len(api.requests_to(INFO)) == 2
+
+
+# --- Account limits ------------------------------------------------------------------------------
+# 17TRACK's error-code list: -18019907 "exceeded the daily limit", -18019908 "the quota has
+# been used up". They come in the envelope (`{"code": …, "data": {"errors": [{code, message}]}}`,
+# the shape of every envelope error) or per number in `rejected[]` (as `register` refuses
+# numbers); the payloads daily_limit.json and register_quota_used_up.json are in those shapes.
+
+NOW = dt.datetime(2025, 3, 4, 21, 30, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("code", "retry_after"),
+    [
+        (-18019907, 2.5 * 3600 + 60),  # until the next 00:00 UTC, plus a minute
+        ("-18019907", 2.5 * 3600 + 60),
+        (-18019908, 3600.0),  # a used-up quota: look again in an hour
+    ],
+)
+def test_account_limits_pause_the_whole_carrier(code, retry_after):
+    error = st.error_for(code, "limit", now=NOW)
+    assert isinstance(error, AccountLimitReached)
+    assert isinstance(error, RateLimited)
+    assert error.transient
+    assert error.retry_after == retry_after
+    assert error.carrier == "17track"
+
+
+def test_daily_limit_in_the_envelope_is_raised():
+    with pytest.raises(AccountLimitReached, match="daily limit"):
+        st.parse_track_response(load("daily_limit.json"), requested=["X"])
+
+
+@pytest.fixture
+def pauses(monkeypatch):
+    calls: list[tuple[str, float | None]] = []
+    monkeypatch.setattr(st.ratelimit, "pause", lambda carrier, s: calls.append((carrier, s)))
+    return calls
+
+
+def test_daily_limit_pauses_17track_and_reschedules_every_number(api, pauses):
+    numbers = [f"LZ{i:09d}CN" for i in range(85)]
+    api.add("POST", INFO, json=load("daily_limit.json"))
+
+    # Every number failed alike: the call raises it, as for a 429 (`http.collect_outcomes`).
+    with pytest.raises(AccountLimitReached) as raised:
+        st.SeventeenTrackAdapter().track(numbers)
+
+    assert raised.value.transient
+    assert len(api.requests_to(INFO)) == 1  # the next batches are not sent
+    assert len(pauses) == 1
+    carrier, seconds = pauses[0]
+    assert carrier == "17track"
+    assert 60 < seconds <= 24 * 3600 + 60
+
+
+def test_quota_used_up_at_register_keeps_results_and_pauses(api, pauses):
+    first = envelope(
+        [accepted("gettrackinfo_in_transit.json")],
+        [
+            {"number": "LZ000000001CN", "error": {"code": -18019902, "message": "register"}},
+            {"number": "LZ000000003CN", "error": {"code": -18019902, "message": "register"}},
+        ],
+    )
+    api.add("POST", INFO, json=first, times=1)
+    api.add("POST", REGISTER, json=load("register_quota_used_up.json"))
+
+    outcome = st.SeventeenTrackAdapter().track(["LZ482913375CN", "LZ000000001CN", "LZ000000003CN"])
+
+    assert set(outcome.results) == {"LZ482913375CN"}
+    assert set(outcome.errors) == {"LZ000000001CN", "LZ000000003CN"}
+    assert all(isinstance(e, AccountLimitReached) for e in outcome.errors.values())
+    assert all(e.transient for e in outcome.errors.values())  # rescheduled, not failed
+    assert pauses == [("17track", 3600.0)]

@@ -71,11 +71,14 @@ def test_out_for_delivery_and_the_three_time_sources(caplog: pytest.LogCaptureFi
                 raw_code="005",
             ),
             TrackingEventData(
-                occurred_at=dt.datetime(2025, 3, 3, 10, 12, tzinfo=UTC),  # naive local → UTC
+                # Local time without offset in the US without a state: zone unknown.
+                occurred_at=dt.datetime(2025, 3, 3, 10, 12, tzinfo=UTC),
                 status=S.INFO_RECEIVED,
                 description="Shipper created a label, UPS has not received the package yet.",
                 location="US",
                 raw_code="003",
+                wall_clock=dt.datetime(2025, 3, 3, 10, 12),
+                time_zone_known=False,
             ),
         ),
     )
