@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 
-from . import catalogue, http
+from . import actual, catalogue, http
 from .base import (
     BatchOutcome,
     CarrierAdapter,
@@ -221,9 +221,11 @@ def parse_track_info(item: Mapping[str, Any], *, tracking_number: str = "") -> T
     parsed = (parse_event(e) for e in raw_events)
     events = newest_first(e for e in parsed if e is not None)
     shipping = as_mapping(info.get("shipping_info"))
+    tracking_number = tracking_number or text(item.get("number"))
+    code, name, url = actual.from_17track(item, tracking_number)
     return TrackingResult(
         carrier=CARRIER,
-        tracking_number=tracking_number or text(item.get("number")),
+        tracking_number=tracking_number,
         status=map_status(main, sub),
         sub_status=sub,
         raw_status_code=main,
@@ -233,6 +235,9 @@ def parse_track_info(item: Mapping[str, Any], *, tracking_number: str = "") -> T
         origin=_address(shipping.get("shipper_address")),
         destination=_address(shipping.get("recipient_address")),
         events=events,
+        actual_carrier_code=code,
+        actual_carrier_name=name,
+        actual_carrier_url=url,
     )
 
 
