@@ -15,9 +15,10 @@ from django.utils import formats
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from shipments.carriers.actual import own_carrier
 from shipments.models import Shipment, ShipmentStatus
 
-from .safety import carrier_public_url, http_url, mask_email
+from .safety import carrier_public_url, http_url, mask_email, real_carrier_url
 from .selectors import latest_job, order_shipments, shipment_event_rows, shipment_wait
 
 CARRIER_NOT_KNOWN = _("Not known yet")
@@ -40,6 +41,38 @@ def carrier_label(carrier: str | None) -> str:
     if not carrier:
         return str(CARRIER_NOT_KNOWN)
     return _labels("carrier", get_language()).get(carrier, carrier)
+
+
+# Shoppers see the carrier that carries the parcel. For a shipment tracked through an aggregator
+# (17TRACK, AfterShip) that is the carrier the aggregator reported, never the aggregator itself
+# (its name, code or link): not known yet until it has named one.
+
+
+def shopper_carrier_name(shipment: Shipment) -> str | None:
+    """The carrier's name for shoppers, or None while no (real) carrier is known."""
+    if not shipment.carrier:
+        return None
+    if shipment.is_aggregated:
+        return shipment.actual_carrier_name or None
+    return carrier_label(shipment.carrier)
+
+
+def shopper_carrier_code(shipment: Shipment) -> str | None:
+    """Our carrier code for shoppers: through an aggregator, the real carrier's when it is one of
+    ours, else None."""
+    if shipment.is_aggregated:
+        code = shipment.actual_carrier_code
+        return code if own_carrier(code) is not None else None
+    return shipment.carrier or None
+
+
+def shopper_carrier_url(shipment: Shipment) -> str | None:
+    """The real carrier's own tracking page for the parcel, when known."""
+    if shipment.is_aggregated:
+        return (
+            real_carrier_url(shipment.actual_carrier_url) if shipment.actual_carrier_known else None
+        )
+    return carrier_public_url(shipment.carrier, shipment.tracking_number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,23 +99,25 @@ class ShipmentTab:
     """A shipment of the order, as the page's tabs (and the JSON's `shipments`) show it."""
 
     pk: int
-    carrier: str
+    carrier: str | None
     status: str
     tracking_number: str
     url: str
     carrier_label: str
     status_label: str
+    carrier_name: str | None = None
 
     @classmethod
     def of(cls, shipment: Shipment) -> ShipmentTab:
         return cls(
             pk=shipment.pk,
-            carrier=shipment.carrier,
+            carrier=shopper_carrier_code(shipment),
             status=shipment.status,
             tracking_number=shipment.tracking_number,
             url=shipment.get_tracking_url(),
-            carrier_label=carrier_label(shipment.carrier),
+            carrier_label=shopper_carrier_name(shipment) or str(CARRIER_NOT_KNOWN),
             status_label=status_label(shipment.status),
+            carrier_name=shopper_carrier_name(shipment),
         )
 
 
@@ -191,13 +226,14 @@ def tracking_context(shipment: Shipment, siblings: list[Shipment] | None = None)
     return {
         "shipment": shipment,
         "status_label": label,
-        "carrier_label": carrier_label(shipment.carrier),
+        "carrier_label": shopper_carrier_name(shipment) or str(CARRIER_NOT_KNOWN),
+        "carrier_name": shopper_carrier_name(shipment),
         "order": shipment.order,
         "store": store,
         "brand_name": store.brand_name,
         "logo_url": http_url(store.logo_url),
         "masked_email": mask_email(shipment.order.customer_email),
-        "carrier_url": carrier_public_url(shipment.carrier, shipment.tracking_number),
+        "carrier_url": shopper_carrier_url(shipment),
         "carrier_note": carrier_note,
         "events": events,
         "steps": status_steps(shipment, events),
@@ -224,7 +260,8 @@ def tracking_payload(request: HttpRequest, context: dict[str, Any]) -> dict[str,
         "store": {"name": context["brand_name"]},
         "order_number": context["order"].order_number,
         "customer_email": context["masked_email"],
-        "carrier": shipment.carrier,
+        "carrier": shopper_carrier_code(shipment),
+        "carrier_name": context["carrier_name"],
         "tracking_number": shipment.tracking_number,
         "tracking_url": request.build_absolute_uri(shipment.get_tracking_url()),
         "carrier_url": context["carrier_url"],

@@ -2,7 +2,7 @@
 
 Aggregators answer with the carrier they found for the number. Adapters turn that into our
 catalogue code when it is one of our own carriers, else keep the provider's own name; this module
-gives the link to that carrier's own public tracking page. Free of Django (docs/carriers.md §8).
+gives the link to that carrier's own public tracking page. Free of Django (docs/carriers.md §9).
 """
 
 from __future__ import annotations

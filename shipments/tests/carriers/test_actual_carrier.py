@@ -1,4 +1,4 @@
-"""The real carrier behind 17TRACK and AfterShip, as their answers name it (docs/carriers.md §8)."""
+"""The real carrier behind 17TRACK and AfterShip, as their answers name it (docs/carriers.md §9)."""
 
 from __future__ import annotations
 
