@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from django.urls import reverse
 
-from .carriers import catalogue
+from .carriers import actual, catalogue
 from .carriers.numbers import carrier_suggestions
 from .models import (
     NEEDS_CARRIER,
@@ -27,7 +27,13 @@ from .models import (
 
 
 def carrier_public_url(shipment: Shipment) -> str:
-    """The carrier's own tracking page for this shipment, or "" (only http(s) links)."""
+    """The carrier's own tracking page for this shipment, or "" (only http(s) links).
+
+    Through an aggregator: the real carrier's page once the aggregator named the carrier (""
+    when we know no page of it); until then the aggregator's own page.
+    """
+    if shipment.actual_carrier_known:
+        return actual.carrier_link(shipment.actual_carrier_url)
     url = catalogue.public_tracking_url(shipment.carrier, shipment.tracking_number) or ""
     return url if urlsplit(url).scheme in ("http", "https") else ""
 
@@ -65,6 +71,8 @@ def shipment_detail_payload(
         "estimated_delivery": iso(shipment.estimated_delivery),
         "origin": shipment.origin,
         "destination": shipment.destination,
+        "carrier_name": shipment.carrier_name,
+        "tracked_via": catalogue.BY_CODE[shipment.carrier].name if shipment.is_aggregated else None,
         "carrier_url": carrier_public_url(shipment),
         "last_sync_outcome": shipment.last_sync_outcome,
         "last_sync_error": shipment.last_sync_error,

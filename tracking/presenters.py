@@ -15,9 +15,10 @@ from django.utils import formats
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from shipments.carriers.actual import own_carrier
 from shipments.models import Shipment, ShipmentStatus
 
-from .safety import carrier_public_url, http_url, mask_email
+from .safety import carrier_public_url, http_url, mask_email, real_carrier_url
 from .selectors import latest_job, order_shipments, shipment_event_rows, shipment_wait
 
 CARRIER_NOT_KNOWN = _("Not known yet")
@@ -42,6 +43,38 @@ def carrier_label(carrier: str | None) -> str:
     return _labels("carrier", get_language()).get(carrier, carrier)
 
 
+# Shoppers see the carrier that carries the parcel. For a shipment tracked through an aggregator
+# (17TRACK, AfterShip) that is the carrier the aggregator reported, never the aggregator itself
+# (its name, code or link): not known yet until it has named one.
+
+
+def shopper_carrier_name(shipment: Shipment) -> str | None:
+    """The carrier's name for shoppers, or None while no (real) carrier is known."""
+    if not shipment.carrier:
+        return None
+    if shipment.is_aggregated:
+        return shipment.actual_carrier_name or None
+    return carrier_label(shipment.carrier)
+
+
+def shopper_carrier_code(shipment: Shipment) -> str | None:
+    """Our carrier code for shoppers: through an aggregator, the real carrier's when it is one of
+    ours, else None."""
+    if shipment.is_aggregated:
+        code = shipment.actual_carrier_code
+        return code if own_carrier(code) is not None else None
+    return shipment.carrier or None
+
+
+def shopper_carrier_url(shipment: Shipment) -> str | None:
+    """The real carrier's own tracking page for the parcel, when known."""
+    if shipment.is_aggregated:
+        return (
+            real_carrier_url(shipment.actual_carrier_url) if shipment.actual_carrier_known else None
+        )
+    return carrier_public_url(shipment.carrier, shipment.tracking_number)
+
+
 @dataclass(frozen=True, slots=True)
 class TimelineEvent:
     """One carrier scan as the page shows it; `iso`, `date` and `time` are `occurred_at` in
@@ -55,6 +88,8 @@ class TimelineEvent:
     iso: str = ""
     date: str = ""
     time: str = ""
+    # The carrier's wall-clock time, the place's zone unknown: shown as given, "local time".
+    local_time_only: bool = False
 
     @property
     def status_label(self) -> str:
@@ -66,23 +101,25 @@ class ShipmentTab:
     """A shipment of the order, as the page's tabs (and the JSON's `shipments`) show it."""
 
     pk: int
-    carrier: str
+    carrier: str | None
     status: str
     tracking_number: str
     url: str
     carrier_label: str
     status_label: str
+    carrier_name: str | None = None
 
     @classmethod
     def of(cls, shipment: Shipment) -> ShipmentTab:
         return cls(
             pk=shipment.pk,
-            carrier=shipment.carrier,
+            carrier=shopper_carrier_code(shipment),
             status=shipment.status,
             tracking_number=shipment.tracking_number,
             url=shipment.get_tracking_url(),
-            carrier_label=carrier_label(shipment.carrier),
+            carrier_label=shopper_carrier_name(shipment) or str(CARRIER_NOT_KNOWN),
             status_label=status_label(shipment.status),
+            carrier_name=shopper_carrier_name(shipment),
         )
 
 
@@ -92,8 +129,9 @@ def shipment_events(shipment: Shipment, tz: dt.tzinfo | None = None) -> list[Tim
     tz = tz or shipment.store.tz
     dates: dict[dt.date, str] = {}  # scans cluster on a few days: format each day once
     events = []
-    for occurred_at, status, description, location in shipment_event_rows(shipment):
-        local = occurred_at.astimezone(tz)
+    for occurred_at, status, description, location, local_only in shipment_event_rows(shipment):
+        # A wall clock of an unknown zone is kept as UTC: shown as it was given, not converted.
+        local = occurred_at.astimezone(dt.UTC if local_only else tz)
         day = local.date()
         if day not in dates:
             dates[day] = formats.date_format(local, "DATE_FORMAT")
@@ -103,9 +141,10 @@ def shipment_events(shipment: Shipment, tz: dt.tzinfo | None = None) -> list[Tim
                 status,
                 description,
                 location,
-                iso=local.isoformat(),
+                iso=local.replace(tzinfo=None).isoformat() if local_only else local.isoformat(),
                 date=dates[day],
                 time=formats.date_format(local, "TIME_FORMAT"),
+                local_time_only=local_only,
             )
         )
     return events
@@ -191,13 +230,14 @@ def tracking_context(shipment: Shipment, siblings: list[Shipment] | None = None)
     return {
         "shipment": shipment,
         "status_label": label,
-        "carrier_label": carrier_label(shipment.carrier),
+        "carrier_label": shopper_carrier_name(shipment) or str(CARRIER_NOT_KNOWN),
+        "carrier_name": shopper_carrier_name(shipment),
         "order": shipment.order,
         "store": store,
         "brand_name": store.brand_name,
         "logo_url": http_url(store.logo_url),
         "masked_email": mask_email(shipment.order.customer_email),
-        "carrier_url": carrier_public_url(shipment.carrier, shipment.tracking_number),
+        "carrier_url": shopper_carrier_url(shipment),
         "carrier_note": carrier_note,
         "events": events,
         "steps": status_steps(shipment, events),
@@ -224,7 +264,8 @@ def tracking_payload(request: HttpRequest, context: dict[str, Any]) -> dict[str,
         "store": {"name": context["brand_name"]},
         "order_number": context["order"].order_number,
         "customer_email": context["masked_email"],
-        "carrier": shipment.carrier,
+        "carrier": shopper_carrier_code(shipment),
+        "carrier_name": context["carrier_name"],
         "tracking_number": shipment.tracking_number,
         "tracking_url": request.build_absolute_uri(shipment.get_tracking_url()),
         "carrier_url": context["carrier_url"],

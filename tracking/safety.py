@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from shipments.carriers import catalogue
+from shipments.carriers import actual, catalogue
 
 DEFAULT_ACCENT = "#1f5fbf"
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -31,6 +31,12 @@ def http_url(value: str | None) -> str | None:
 def carrier_public_url(carrier: str, tracking_number: str) -> str | None:
     """The carrier's own public tracking page for this number, when it has one (http(s) only)."""
     return http_url(catalogue.public_tracking_url(carrier, tracking_number))
+
+
+def real_carrier_url(url: str) -> str | None:
+    """An aggregator-reported carrier link (`Shipment.actual_carrier_url`), when it is http(s)
+    and does not lead to the aggregator."""
+    return http_url(actual.carrier_link(url))
 
 
 def mask_email(email: str) -> str:

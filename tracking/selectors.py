@@ -116,6 +116,9 @@ PAGE_FIELDS = (
     "status",
     "sub_status",
     "carrier_status_text",
+    "actual_carrier_code",
+    "actual_carrier_name",
+    "actual_carrier_url",
     "estimated_delivery",
     "last_event_at",
     "last_synced_at",
@@ -160,11 +163,13 @@ def shipment_ref_for_token(token: str) -> Shipment | None:
 
 def shipment_event_rows(shipment: Shipment) -> list[tuple]:
     """The shipment's scans, newest first, as plain rows: (occurred_at, status, description,
-    location) — nothing but what the page shows."""
+    location, local_time_only) — nothing but what the page shows."""
     return list(
         TrackingEvent.objects.filter(shipment_id=shipment.pk)
         .order_by("-occurred_at", "-pk")
-        .values_list("occurred_at", "status", "description", "location")[:MAX_EVENTS]
+        .values_list("occurred_at", "status", "description", "location", "local_time_only")[
+            :MAX_EVENTS
+        ]
     )
 
 

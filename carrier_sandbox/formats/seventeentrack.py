@@ -77,6 +77,8 @@ REASON_DESCRIPTIONS = {
     ("exception", "customs"): "Held by customs, awaiting clearance",
 }
 CARRIER_KEYS = {"ups": 100002, "fedex": 100003, "usps": 21051}
+# UPU S10 numbers: the post of the country in the number's last two letters (as AfterShip's).
+S10_KEYS = {"CN": 3011, "SG": 190096, "GB": 11031, "US": 21051}
 MILESTONES = (
     "InfoReceived",
     "PickedUp",
@@ -94,6 +96,8 @@ def carrier_key(number: str) -> int:
     home = home_carrier(number)
     if home == "dhl":
         return 7041 if number.startswith("00340434") else 100001
+    if home == "s10":
+        return S10_KEYS.get(number[-2:].upper(), 3011)
     return CARRIER_KEYS.get(home, 3011)
 
 
@@ -250,6 +254,8 @@ def _provider_name(key: int) -> str:
         100003: "FedEx",
         21051: "USPS",
         3011: "China Post",
+        11031: "Royal Mail",
+        190096: "Singapore Post",
     }.get(key, "Carrier")
 
 

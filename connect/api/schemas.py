@@ -165,6 +165,16 @@ class ShipmentDetailOut(ShipmentOut):
     estimated_delivery: IsoDateTime
     origin: str
     destination: str
+    carrier_name: str | None = Field(
+        ...,
+        description=(
+            "The carrier that carries the parcel: through 17TRACK or AfterShip the carrier they "
+            "report once known, else the carrier's name; null without a carrier."
+        ),
+    )
+    tracked_via: str | None = Field(
+        ..., description="The aggregator the shipment is tracked through (17TRACK, AfterShip)."
+    )
     carrier_url: str
     last_sync_outcome: str
     last_sync_error: str

@@ -31,7 +31,7 @@ from typing import Any
 import requests
 from django.conf import settings
 
-from . import http, ratelimit
+from . import actual, http, ratelimit
 from .base import (
     BatchOutcome,
     CarrierAdapter,
@@ -221,9 +221,11 @@ def parse_tracking(tracking: Mapping[str, Any], *, tracking_number: str = "") ->
     subtag = text(tracking.get("subtag"))
     checkpoints = [c for c in tracking.get("checkpoints") or [] if isinstance(c, Mapping)]
     parsed = (parse_checkpoint(c) for c in checkpoints)
+    tracking_number = tracking_number or text(tracking.get("tracking_number"))
+    code, name, url = actual.from_aftership(tracking, tracking_number)
     return TrackingResult(
         carrier=CARRIER,
-        tracking_number=tracking_number or text(tracking.get("tracking_number")),
+        tracking_number=tracking_number,
         status=map_status(tag, subtag),
         sub_status=subtag,
         raw_status_code=tag,
@@ -233,6 +235,9 @@ def parse_tracking(tracking: Mapping[str, Any], *, tracking_number: str = "") ->
         destination=_place(tracking, prefix="destination_"),
         # AfterShip lists checkpoints oldest first.
         events=newest_first((e for e in parsed if e is not None), listed_oldest_first=True),
+        actual_carrier_code=code,
+        actual_carrier_name=name,
+        actual_carrier_url=url,
     )
 
 

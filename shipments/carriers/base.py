@@ -66,6 +66,12 @@ class TrackingResult:
     origin: str = ""
     destination: str = ""
     events: tuple[TrackingEventData, ...] = field(default_factory=tuple)  # newest first
+    # Aggregators only (17TRACK, AfterShip): the carrier that really carries the parcel, as the
+    # aggregator reports it. The code is our catalogue code when it is one of our carriers, else
+    # the aggregator's own id of that carrier; the URL is the parcel on that carrier's own site.
+    actual_carrier_code: str = ""
+    actual_carrier_name: str = ""
+    actual_carrier_url: str = ""
 
 
 # --- Errors ---------------------------------------------------------------------------------------

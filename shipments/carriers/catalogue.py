@@ -30,6 +30,9 @@ class CarrierInfo:
     # Other names shops give this carrier (Shopify's `tracking_company` values); the code and
     # `name` always match too.
     aliases: tuple[str, ...] = ()
+    # A tracking service that asks the real carrier for us (17TRACK, AfterShip): shoppers see the
+    # carrier it reports (stored on the shipment), never the aggregator.
+    aggregator: bool = False
 
     @property
     def credential_env(self) -> dict[str, str]:
@@ -112,6 +115,7 @@ CARRIERS: tuple[CarrierInfo, ...] = (
         adapter="shipments.carriers.seventeentrack:SeventeenTrackAdapter",
         tracking_url="https://t.17track.net/en#nums={number}",
         credentials=_API_KEY,
+        aggregator=True,
     ),
     CarrierInfo(
         code="aftership",
@@ -123,12 +127,14 @@ CARRIERS: tuple[CarrierInfo, ...] = (
         adapter="shipments.carriers.aftership:AfterShipAdapter",
         tracking_url="https://track.aftership.com/trackings?tracking-numbers={number}",
         credentials=_API_KEY,
+        aggregator=True,
     ),
 )
 
 BY_CODE: dict[str, CarrierInfo] = {carrier.code: carrier for carrier in CARRIERS}
 CODES: tuple[str, ...] = tuple(BY_CODE)
 EXPRESS_CODES: frozenset[str] = frozenset(c.code for c in CARRIERS if c.express)
+AGGREGATOR_CODES: frozenset[str] = frozenset(c.code for c in CARRIERS if c.aggregator)
 # `tracking-numbers` courier code → our carrier code (UPU S10 numbers are international postal
 # items: USPS tracks their US leg).
 BY_NUMBER_FORMAT: dict[str, str] = {fmt: c.code for c in CARRIERS for fmt in c.number_formats}

@@ -5,9 +5,8 @@ first; numbers it rejects as not registered (-18019902) are sent to `register` a
 again within the same call (docs/carriers.md §5). Registration is asynchronous: a number
 registered a moment ago usually comes back with status NotFound (→ pending) and no events yet.
 
-Parse half: `parse_track_response(payload, requested=...)` → `BatchOutcome`;
-`parse_track_info(item)` → `TrackingResult` for one `accepted[]` item. Times prefer `time_utc`,
-then `time_iso`, then `time_raw`.
+Parse half: `parse_track_response(payload, requested=...)` → `BatchOutcome`; `parse_track_info`
+→ `TrackingResult` for one `accepted[]` item. Times: `time_utc`, else `time_iso`, else `time_raw`.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 
-from . import catalogue, http, ratelimit
+from . import actual, catalogue, http, ratelimit
 from .base import (
     AccountLimitReached,
     BatchOutcome,
@@ -60,7 +59,6 @@ API_PATH = "/track/v2.2"
 BATCH_SIZE = catalogue.BY_CODE[CARRIER].batch_size
 
 S = Status
-
 DEFAULT_STATUS = S.PENDING
 
 # --- Parse half ----------------------------------------------------------------------------------
@@ -205,9 +203,11 @@ def parse_track_info(item: Mapping[str, Any], *, tracking_number: str = "") -> T
     parsed = (parse_event(e) for e in raw_events)
     events = newest_first(e for e in parsed if e is not None)
     shipping = as_mapping(info.get("shipping_info"))
+    tracking_number = tracking_number or text(item.get("number"))
+    code, name, url = actual.from_17track(item, tracking_number)
     return TrackingResult(
         carrier=CARRIER,
-        tracking_number=tracking_number or text(item.get("number")),
+        tracking_number=tracking_number,
         status=map_status(main, sub),
         sub_status=sub,
         raw_status_code=main,
@@ -217,6 +217,9 @@ def parse_track_info(item: Mapping[str, Any], *, tracking_number: str = "") -> T
         origin=_address(shipping.get("shipper_address")),
         destination=_address(shipping.get("recipient_address")),
         events=events,
+        actual_carrier_code=code,
+        actual_carrier_name=name,
+        actual_carrier_url=url,
     )
 
 

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from ..carriers.catalogue import AGGREGATOR_CODES
 from .choices import FINAL_STATUSES, NEEDS_CARRIER, Carrier, ShipmentStatus, SyncOutcome
 from .stores import Store
 
@@ -70,6 +71,12 @@ class Shipment(models.Model):
     estimated_delivery = models.DateTimeField(null=True, blank=True)
     origin = models.CharField(max_length=200, blank=True)
     destination = models.CharField(max_length=200, blank=True)
+    # Tracked through an aggregator (17TRACK, AfterShip): the carrier it reports as carrying the
+    # parcel: our carrier code when it is one of ours, else the aggregator's id of it; its name;
+    # the parcel on that carrier's own site ("" when not known).
+    actual_carrier_code = models.CharField(max_length=64, blank=True)
+    actual_carrier_name = models.CharField(_("actual carrier"), max_length=100, blank=True)
+    actual_carrier_url = models.URLField(max_length=500, blank=True)
     shipped_at = models.DateTimeField(_("shipped at"))
     last_event_at = models.DateTimeField(null=True, blank=True)
     last_synced_at = models.DateTimeField(_("last synced at"), null=True, blank=True)
@@ -137,8 +144,36 @@ class Shipment(models.Model):
 
     @property
     def carrier_label(self) -> str:
-        """The carrier's name, or "Needs carrier" while none is set."""
-        return str(self.get_carrier_display()) if self.carrier else str(NEEDS_CARRIER)
+        """The carrier's name, or "Needs carrier" while none is set; through an aggregator, the
+        real carrier and the aggregator ("Royal Mail (via 17TRACK)"): for merchants only."""
+        if not self.carrier:
+            return str(NEEDS_CARRIER)
+        name = str(self.get_carrier_display())
+        if self.actual_carrier_known:
+            return _("%(carrier)s (via %(aggregator)s)") % {
+                "carrier": self.actual_carrier_name,
+                "aggregator": name,
+            }
+        return name
+
+    @property
+    def is_aggregated(self) -> bool:
+        """Tracked through an aggregator (17TRACK, AfterShip) rather than the carrier itself."""
+        return self.carrier in AGGREGATOR_CODES
+
+    @property
+    def actual_carrier_known(self) -> bool:
+        return self.is_aggregated and bool(self.actual_carrier_name)
+
+    @property
+    def carrier_name(self) -> str | None:
+        """The carrier that carries the parcel: the real one when an aggregator named it, else
+        the catalogue's name; None without a carrier."""
+        if not self.carrier:
+            return None
+        if self.actual_carrier_known:
+            return self.actual_carrier_name
+        return str(self.get_carrier_display())
 
     def get_tracking_url(self) -> str:
         return reverse("tracking:page", args=[self.public_token])
@@ -168,6 +203,9 @@ class TrackingEvent(models.Model):
     description = models.CharField(max_length=500, blank=True)
     location = models.CharField(max_length=200, blank=True)
     raw_code = models.CharField(max_length=64, blank=True)
+    # The carrier gave a wall-clock time without an offset and the place's zone is not known:
+    # `occurred_at` holds that wall clock as if UTC (for ordering); pages show it as "local time".
+    local_time_only = models.BooleanField(default=False)
     # Identity of the event as the carrier reported it (time, code, text, place): re-pulling the
     # same history hits the unique constraint instead of adding a copy.
     fingerprint = models.CharField(max_length=64)

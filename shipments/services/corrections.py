@@ -88,6 +88,9 @@ def shipment_retrack(
         shipment.estimated_delivery = None
         shipment.origin = ""
         shipment.destination = ""
+        shipment.actual_carrier_code = ""
+        shipment.actual_carrier_name = ""
+        shipment.actual_carrier_url = ""
         shipment.last_event_at = None
         shipment.last_synced_at = None
         shipment.last_sync_outcome = SyncOutcome.NEVER

@@ -66,6 +66,9 @@ _APPLIED_FIELDS = [
     "estimated_delivery",
     "origin",
     "destination",
+    "actual_carrier_code",
+    "actual_carrier_name",
+    "actual_carrier_url",
     "last_event_at",
     "last_synced_at",
     "last_sync_outcome",
@@ -74,7 +77,8 @@ _APPLIED_FIELDS = [
     "updated_at",  # moved only when what people see changed (the API's `updated_since`)
     "last_success_at",
 ]
-_COMPARED_FIELDS = _APPLIED_FIELDS[:8]
+# Everything people see (a changed real carrier too); not the sync bookkeeping after it.
+_COMPARED_FIELDS = _APPLIED_FIELDS[: _APPLIED_FIELDS.index("last_event_at") + 1]
 
 
 def shipments_apply_results(
@@ -114,6 +118,7 @@ def shipments_apply_results(
                     description=event.description[:500],
                     location=event.location[:200],
                     raw_code=event.raw_code[:64],
+                    local_time_only=not event.time_zone_known,
                     fingerprint=fingerprint,
                 )
             )
@@ -127,6 +132,12 @@ def shipments_apply_results(
         shipment.estimated_delivery = result.estimated_delivery
         shipment.origin = (result.origin or shipment.origin)[:200]
         shipment.destination = (result.destination or shipment.destination)[:200]
+        if result.actual_carrier_name:  # an aggregator's answer without a carrier keeps the last
+            shipment.actual_carrier_code = result.actual_carrier_code[:64]
+            shipment.actual_carrier_name = result.actual_carrier_name[:100]
+            shipment.actual_carrier_url = (
+                result.actual_carrier_url if len(result.actual_carrier_url) <= 500 else ""
+            )
         if result.events:
             latest = max(e.occurred_at for e in result.events)
             if shipment.last_event_at is None or latest > shipment.last_event_at:

@@ -68,6 +68,9 @@ def test_2025_01_tracking_parses_to_the_exact_result(caplog):
                 raw_code="InTransit_002",
             ),
         ),
+        actual_carrier_code="singapore-post",
+        actual_carrier_name="Singapore Post",
+        actual_carrier_url="https://www.singpost.com/track-items?trackingid=RR384761925SG",
     )
     assert result.events[1].occurred_at.tzinfo is dt.UTC
     # The checkpoint with a garbled time is skipped, and said so.
@@ -107,6 +110,12 @@ def test_2024_04_envelope_and_field_names():
                 raw_code="InTransit_001",
             ),
         ),
+        actual_carrier_code="dhl",
+        actual_carrier_name="DHL",
+        actual_carrier_url=(
+            "https://www.dhl.com/global-en/home/tracking/tracking-parcel.html"
+            "?submit=1&tracking-id=JD014600006281230704"
+        ),
     )
 
 
@@ -136,6 +145,9 @@ def test_created_tracking_is_pending_without_events():
         sub_status="Pending_001",
         raw_status_code="Pending",
         raw_status_text="Pending",
+        actual_carrier_code="singapore-post",
+        actual_carrier_name="Singapore Post",
+        actual_carrier_url="https://www.singpost.com/track-items?trackingid=RR384761925SG",
     )
 
 

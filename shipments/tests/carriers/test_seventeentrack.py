@@ -85,6 +85,10 @@ def test_in_transit_merges_providers_and_parses_to_the_exact_result(caplog):
                 raw_code="PickedUp",
             ),
         ),
+        # The carrier the number is registered with (`carrier`: 3011), not the last mile.
+        actual_carrier_code="3011",
+        actual_carrier_name="China Post",
+        actual_carrier_url="",
     )
     first = outcome.results["LZ482913375CN"].events[0]
     assert first.occurred_at.utcoffset() == dt.timedelta(hours=-7)  # time_iso's offset, for show
@@ -123,6 +127,9 @@ def test_delivered():
                 raw_code="OutForDelivery_Other",
             ),
         ),
+        actual_carrier_code="190096",
+        actual_carrier_name="Singapore Post",
+        actual_carrier_url="https://www.singpost.com/track-items?trackingid=RB701234565SG",
     )
 
 
