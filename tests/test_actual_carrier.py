@@ -4,6 +4,8 @@ aggregator (docs/carriers.md §9)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.utils import timezone
 
@@ -84,11 +86,13 @@ def test_a_changed_real_carrier_is_a_visible_change_and_none_keeps_the_last(via_
     item["carrier"] = 100002
     item["track_info"]["tracking"]["providers"][0]["provider"] = {"key": 100002, "name": "UPS"}
     ups = st.parse_track_info(item, tracking_number="RR123456785GB")
-    assert apply(shipments=[via_17track], results={"RR123456785GB": ups}, now=now) == {
-        via_17track.pk
-    }
+    # Another real carrier is written and moves `updated_at`, but it is not news (no new event,
+    # the same status): a resync says "nothing new".
+    later = now + dt.timedelta(seconds=5)
+    assert apply(shipments=[via_17track], results={"RR123456785GB": ups}, now=later) == set()
     fresh = Shipment.objects.get(pk=via_17track.pk)
     assert (fresh.actual_carrier_code, fresh.actual_carrier_name) == ("ups", "UPS")
+    assert fresh.updated_at == later
 
     # An answer that names no carrier (e.g. just registered) keeps the one we know.
     item["track_info"]["tracking"]["providers"] = []
