@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from . import services
+from . import presenters, services
 from .models import RequestSource
 from .redis_client import RedisUnavailable
 from .responses import client_ip, json_error, posted_field, unavailable, wants_json
@@ -55,17 +55,8 @@ def shipment_carrier(request: HttpRequest, shipment_id: int) -> HttpResponse:
         return _bad(request, ValueError(message), "tracking_number", back)
     except RedisUnavailable:
         return unavailable(request, back=back)
-    job = verdict.job
     if wants_json(request):
-        return JsonResponse(
-            {
-                "job": str(job.pk),
-                "state": "queued",
-                "status_url": reverse("shipments:resync_job", args=[shipment.pk, job.pk]),
-                "retry_after": verdict.retry_after,
-            },
-            status=202,
-        )
+        return JsonResponse(presenters.job_accepted_payload(shipment, verdict), status=202)
     messages.success(
         request,
         _("Carrier changed to %(carrier)s. Asking it for the latest info now.")

@@ -119,6 +119,18 @@ def sync_run_payload(run: SyncRun) -> dict[str, Any]:
     }
 
 
+def job_accepted_payload(shipment: Shipment, verdict: Any) -> dict[str, Any]:
+    """A single resync (or correction) accepted: 202 `{"job", "state", "status_url",
+    "retry_after"}` (docs/contract.md §5)."""
+    job = verdict.job
+    return {
+        "job": str(job.pk),
+        "state": "queued",
+        "status_url": reverse("shipments:resync_job", args=[shipment.pk, job.pk]),
+        "retry_after": verdict.retry_after,
+    }
+
+
 def job_payload(job: ResyncJob) -> dict[str, Any]:
     """`GET status_url` → `{"state", "message", "changed"}` (docs/contract.md §5)."""
     return {"state": job.state, "message": job.message, "changed": job.changed}

@@ -326,17 +326,8 @@ def shipment_resync(request: HttpRequest, shipment_id: int) -> HttpResponse:
     )
     if isinstance(verdict, HttpResponse):
         return verdict
-    job = verdict.job
     if wants_json(request):
-        return JsonResponse(
-            {
-                "job": str(job.pk),
-                "state": "queued",
-                "status_url": reverse("shipments:resync_job", args=[shipment.pk, job.pk]),
-                "retry_after": verdict.retry_after,
-            },
-            status=202,
-        )
+        return JsonResponse(presenters.job_accepted_payload(shipment, verdict), status=202)
     messages.success(
         request,
         _("Resync started. Reload this page in a few seconds to see the latest info."),
