@@ -140,6 +140,12 @@ def test_details_resync_says_news_then_nothing_new_then_news_again(
     status = page.locator("[data-resync-root] [data-resync-status]")
     resync = page.get_by_role("button", name="Resync")
 
+    # An added event freezes the sandbox's planned history (no planned scan falls due between
+    # two pulls), so "nothing new" is deterministic.
+    sandbox.add_event(
+        shipment.tracking_number, status="in_transit", description="Arrived at the Berlin hub"
+    )
+
     # 1. The first pull brings the carrier's history: news.
     resync.click()
     expect(status).to_contain_text(str(SUCCESS_MESSAGE))
