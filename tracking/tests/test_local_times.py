@@ -48,3 +48,11 @@ def test_an_unknown_zone_keeps_the_wall_clock_and_says_local_time(client):
     details = client.get(f"/app/shipments/{shipment.pk}/").content.decode()
     assert "Fri 20 Nov 2026, 21:30" in details
     assert "(local time at the scan)" in details
+
+
+def test_the_shoppers_again_at_clock_is_in_the_stores_zone(client):
+    store = make_store(slug="tokyo-shop", name="Tokyo", time_zone="Asia/Tokyo")
+    shipment = make_shipment(store, carrier="dhl")
+    page = client.get(shipment.get_tracking_url()).content.decode()
+    # resync.js formats "You can resync again at {time}" in this zone, as the page's times are.
+    assert 'data-time-zone="Asia/Tokyo"' in page
