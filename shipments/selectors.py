@@ -109,6 +109,18 @@ def sync_run_latest(*, store: Store) -> SyncRun | None:
     )
 
 
+RUN_HISTORY_SIZE = 20
+
+
+def sync_run_history(*, store: Store, limit: int = RUN_HISTORY_SIZE) -> list[SyncRun]:
+    """The store's latest runs (bulk resyncs and CSV imports), newest first, in one query."""
+    return list(
+        SyncRun.objects.filter(store=store)
+        .select_related("requested_by")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
 def sync_run_for_store(*, store: Store, run_id: int) -> SyncRun | None:
     return SyncRun.objects.filter(store=store, pk=run_id).select_related("requested_by").first()
 

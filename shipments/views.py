@@ -156,15 +156,22 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "page_query": query.urlencode(),
         "carrier_options": presenters.carrier_choices(with_needs_carrier=False),
+        # While a run goes, rows change under the reader: the table says so (and the script
+        # refreshes it when the run ends).
+        "table_updating": run is not None and run.is_active,
     }
     if _fragment(request) == "table":
         return _render(request, "shipments/_table.html", table)
+    history = {"history": selectors.sync_run_history(store=store)}
+    if _fragment(request) == "history":
+        return _render(request, "shipments/_run_history.html", history)
 
     counts = selectors.window_counts(store=store, now=timezone.now())
     windows = [(w.value, w.label, counts[w.value]) for w in BULK_WINDOWS]
     busy = retry_after > 0 or (run is not None and run.is_active)
     context = {
         **table,
+        **history,
         "run": run,
         "filter_run": (
             selectors.sync_run_for_store(store=store, run_id=filters.run_id)

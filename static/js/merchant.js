@@ -11,7 +11,8 @@
  *                        (data-active="true") it polls data-sync-run (JSON) every second,
  *                        updates the progress bar and counts in place, and once the run is over
  *                        swaps in the server's final panel (X-Fragment: panel) and the table
- *                        ([data-shipment-table], X-Fragment: table), then stops. Each poll
+ *                        ([data-shipment-table], X-Fragment: table) and the run history
+ *                        ([data-run-history], X-Fragment: history), then stops. Each poll
  *                        dispatches "resync:run" (detail: the run's JSON, with retry_after).
  *   [data-copy]          A button copying the value of the input its selector names.
  */
@@ -53,6 +54,19 @@
       .catch(function () { /* the next reload shows it */ });
   }
 
+  // The run history (X-Fragment: history) keeps its disclosure open or closed.
+  function refreshHistory() {
+    var history = document.querySelector("[data-run-history]");
+    if (!history) return;
+    var details = history.querySelector("details");
+    var open = details && details.open;
+    R.fetchFragment("history").then(function (html) {
+      var fresh = R.replaceFragment(history, html);
+      var freshDetails = fresh.querySelector("details");
+      if (freshDetails) freshDetails.open = !!open;
+    }).catch(function () { /* the next reload shows it */ });
+  }
+
   function watchPanel(panel) {
     if (!panel || panel.dataset.active !== "true" || !panel.dataset.syncRun) return;
     var generation = ++watching;
@@ -64,6 +78,7 @@
         if (current) R.replaceFragment(current, html);
       }).catch(function () { /* keep the last numbers */ });
       refreshTable();
+      refreshHistory();
     }
 
     function loop() {

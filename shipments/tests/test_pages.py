@@ -1,0 +1,108 @@
+"""The merchant pages of issue #12: run history, the run's notices, error pages, one date-time
+format in the store's zone (server-rendered checks; the browser ones are in test_browser_pages)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from shipments.models import RunState, SyncRun, SyncRunItem
+
+from .fixtures import make_shipment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _record_publications(published):
+    """Tasks the views enqueue are recorded, not sent."""
+
+
+def _run(store, **fields) -> SyncRun:
+    fields.setdefault("window", "7d")
+    fields.setdefault("source", "merchant")
+    return SyncRun.objects.create(store=store, **fields)
+
+
+def _history(html: str) -> str:
+    start = html.index('id="run-history"')
+    return html[start : html.index("</section>", start)]
+
+
+# --- 1. Run history -------------------------------------------------------------------------------
+
+
+def test_run_history_lists_the_stores_runs_with_counts_and_failure_links(
+    merchant_client, store, other_store, merchant
+):
+    started = timezone.now() - dt.timedelta(hours=1)
+    bulk = _run(
+        store,
+        requested_by=merchant,
+        state=RunState.COMPLETED_WITH_ERRORS,
+        total=5,
+        done=5,
+        changed=2,
+        unchanged=1,
+        failed=2,
+        started_at=started,
+        finished_at=started + dt.timedelta(minutes=2),
+    )
+    imported = _run(
+        store, window="import", source="ops", state=RunState.COMPLETED, total=3, done=3, unchanged=3
+    )
+    theirs = _run(other_store, total=9, done=9, failed=9, state=RunState.COMPLETED_WITH_ERRORS)
+
+    html = _history(merchant_client.get("/app/shipments/").content.decode())
+    assert "Run history" in html
+    rows = re.findall(r'<tr data-run="(\d+)">(.*?)</tr>', html, re.S)
+    assert [int(pk) for pk, _ in rows] == [imported.pk, bulk.pk]  # newest first, ours only
+    assert f'data-run="{theirs.pk}"' not in html
+    bulk_row = dict(rows)[str(bulk.pk)]
+    assert "Resync of Last 7 days" in bulk_row
+    assert "Merchant" in bulk_row
+    assert merchant.get_username() in bulk_row
+    assert "Completed with errors" in bulk_row
+    cells = re.findall(r'<td class="num">(.*?)</td>', bulk_row, re.S)
+    assert [re.sub(r"<[^>]+>", "", c) for c in cells] == ["5", "2", "1", "2"]
+    assert f"/app/shipments/?run={bulk.pk}&amp;outcome=failed" in bulk_row
+    local = started.astimezone(store.tz)
+    assert local.strftime("%-d %b %Y, %H:%M") in bulk_row
+    import_row = dict(rows)[str(imported.pk)]
+    assert "CSV import" in import_row
+    assert "outcome=failed" not in import_row  # nothing failed: no link
+
+
+def test_run_history_is_twenty_runs_and_costs_one_query(merchant_client, store, merchant):
+    def page_queries() -> list[str]:
+        with CaptureQueriesContext(connection) as seen:
+            merchant_client.get("/app/shipments/")
+        return [q["sql"] for q in seen.captured_queries]
+
+    _run(store, requested_by=merchant, state=RunState.COMPLETED)
+    few = page_queries()
+    for _ in range(25):
+        _run(store, requested_by=merchant, state=RunState.COMPLETED)
+    many = page_queries()
+    assert len(many) == len(few)  # no query per run (user names come with the runs)
+    assert len([q for q in many if "LIMIT 20" in q and "shipments_syncrun" in q]) == 1
+    html = merchant_client.get("/app/shipments/", HTTP_X_FRAGMENT="history").content.decode()
+    assert html.lstrip().startswith("<section")
+    assert "<html" not in html
+    assert len(re.findall(r"<tr data-run=", html)) == 20
+
+
+def test_run_history_failure_link_lists_the_failed_shipments(merchant_client, store):
+    ok, failed = make_shipment(store), make_shipment(store)
+    run = _run(store, state=RunState.COMPLETED_WITH_ERRORS, total=2, done=2, unchanged=1, failed=1)
+    SyncRunItem.objects.create(run=run, shipment=ok, carrier=ok.carrier, outcome="unchanged")
+    SyncRunItem.objects.create(run=run, shipment=failed, carrier=failed.carrier, outcome="failed")
+    html = merchant_client.get(f"/app/shipments/?run={run.pk}&outcome=failed").content.decode()
+    table = html[html.index("data-shipment-table") :]
+    assert failed.tracking_number in table
+    assert ok.tracking_number not in table
