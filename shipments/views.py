@@ -36,6 +36,7 @@ from .windows import BadWindow, parse_window
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_PAGE_SIZE = 25
 FRAGMENT_HEADER = "X-Fragment"
+RUN_NOTICE = "run-notice"  # the tag of a bulk run's "started" message (base.html)
 
 
 # --- Small helpers --------------------------------------------------------------------------------
@@ -188,6 +189,7 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
         "bulk_busy": busy,
         "bulk_labels": _resync_labels(retry_after),
         "menu_open": request.GET.get("menu") == "open" and not busy,
+        "hide_run_notices": run is None or not run.is_active,
     }
     return _render(request, "shipments/list.html", context)
 
@@ -244,7 +246,8 @@ def shipment_bulk_resync(request: HttpRequest) -> HttpResponse:
             },
             status=202,
         )
-    messages.success(request, message)
+    # A "started" notice: the Shipment tab leaves it out once the run has ended (RUN_NOTICE).
+    messages.success(request, message, extra_tags=RUN_NOTICE)
     return _see_other(back)
 
 

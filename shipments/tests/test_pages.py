@@ -106,3 +106,33 @@ def test_run_history_failure_link_lists_the_failed_shipments(merchant_client, st
     table = html[html.index("data-shipment-table") :]
     assert failed.tracking_number in table
     assert ok.tracking_number not in table
+
+
+# --- 2. The run's notices -------------------------------------------------------------------------
+
+
+def test_started_notice_and_table_note_show_while_the_run_goes(merchant_client, store):
+    make_shipment(store)
+    response = merchant_client.post("/app/shipments/resync/", {"window": "today"})
+    page = merchant_client.get(response["Location"]).content.decode()
+    assert "Resync of Today started: 1 shipment." in page
+    assert "data-run-notice" in page
+    assert "The table is being updated…" in page
+    table = merchant_client.get("/app/shipments/", HTTP_X_FRAGMENT="table").content.decode()
+    assert "The table is being updated…" in table
+
+
+def test_started_notice_is_gone_once_the_run_ended(merchant_client, store):
+    make_shipment(store)
+    response = merchant_client.post("/app/shipments/resync/", {"window": "today"})
+    # The worker is quick: the run is over before the browser follows the redirect.
+    SyncRun.objects.filter(store=store).update(
+        state=RunState.COMPLETED, done=1, unchanged=1, finished_at=timezone.now()
+    )
+    page = merchant_client.get(response["Location"]).content.decode()
+    assert "started: 1 shipment" not in page
+    assert "data-run-notice" not in page
+    assert "The table is being updated…" not in page
+    assert "Completed" in page
+    table = merchant_client.get("/app/shipments/", HTTP_X_FRAGMENT="table").content.decode()
+    assert "The table is being updated…" not in table

@@ -73,6 +73,12 @@
     var url = panel.dataset.syncRun;
 
     function finish() {
+      // The server's "started" notices (no-JS POST, then this page) go with the run.
+      Array.prototype.forEach.call(document.querySelectorAll("[data-run-notice]"), function (item) {
+        var list = item.parentNode;
+        item.remove();
+        if (list && !list.children.length) list.remove();
+      });
       R.fetchFragment("panel", url).then(function (html) {
         var current = document.querySelector("[data-sync-panel]");
         if (current) R.replaceFragment(current, html);
@@ -104,6 +110,8 @@
     R.fetchFragment("panel", statusUrl).then(function (html) {
       watchPanel(R.replaceFragment(panel, html));
     }).catch(function () { /* the reload shows it */ });
+    refreshTable(); // it says "The table is being updated…" while the run goes
+    refreshHistory();
   }
 
   // --- Bulk Resync menu -------------------------------------------------------------------------
@@ -117,6 +125,7 @@
     var labels = R.labelsOf(menu);
     var countdown = new R.Countdown(toggle, labels, items);
     var sending = false;
+    var started = false; // the status region shows the run's "started" message
     var retryAfter = parseInt(menu.dataset.retryAfter || "0", 10);
     var panel = document.querySelector("[data-sync-panel]");
     var runActive = panel && panel.dataset.active === "true";
@@ -130,6 +139,11 @@
       var run = event.detail || {};
       if (!run.active && !sending && typeof run.retry_after === "number") {
         countdown.start(run.retry_after);
+      }
+      // "Resync … started" is not true any more once the run is over: the panel says how it went.
+      if (!run.active && started) {
+        started = false;
+        R.say(status, "", "");
       }
     });
 
@@ -206,6 +220,7 @@
         var data = res.data || {};
         if (res.status === 202) {
           R.say(status, data.message || "", "success");
+          started = true;
           countdown.start(Number(data.retry_after) || 1);
           showRun(data.status_url);
           return;
