@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -30,7 +31,7 @@ from .models import BULK_WINDOWS, RequestSource, Shipment, ShipmentStatus, SyncR
 from .presenters import job_payload
 from .redis_client import RedisUnavailable
 from .responses import bad_request, client_ip, posted_field, resync_or_refusal, wants_json
-from .scoping import merchant_view, stores_for_user, switch_store
+from .scoping import InAnotherOfYourStores, merchant_view, stores_for_user, switch_store
 from .windows import BadWindow, parse_window
 
 PAGE_SIZES = (10, 25, 50, 100)
@@ -87,6 +88,9 @@ def _render(
 def get_shipment(request: HttpRequest, shipment_id: int) -> Shipment:
     shipment = selectors.shipment_for_store(store=request.store, shipment_id=shipment_id)
     if shipment is None:
+        elsewhere = selectors.member_store_of_shipment(user=request.user, shipment_id=shipment_id)
+        if elsewhere is not None:
+            raise InAnotherOfYourStores(elsewhere)
         raise Http404(_("No such shipment."))
     return shipment
 
@@ -274,7 +278,11 @@ def store_switch(request: HttpRequest) -> HttpResponse:
     if store_id is None:
         raise Http404(_("No such store."))
     switch_store(request, store_id)
-    return _see_other(reverse("shipments:list"))
+    # From the 404 of a shipment of that store: straight back to it.
+    back = request.POST.get("next", "")
+    if not (back.startswith("/app/") and url_has_allowed_host_and_scheme(back, allowed_hosts=None)):
+        back = reverse("shipments:list")
+    return _see_other(back)
 
 
 # --- Shipment details -----------------------------------------------------------------------------

@@ -7,13 +7,16 @@ import datetime as dt
 import re
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.template import loader
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
-from shipments.models import RunState, SyncRun, SyncRunItem
+from shipments.models import Membership, RunState, SyncRun, SyncRunItem
 
-from .fixtures import make_shipment
+from .fixtures import make_shipment, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +139,101 @@ def test_started_notice_is_gone_once_the_run_ended(merchant_client, store):
     assert "Completed" in page
     table = merchant_client.get("/app/shipments/", HTTP_X_FRAGMENT="table").content.decode()
     assert "The table is being updated…" not in table
+
+
+# --- 3. Error pages -------------------------------------------------------------------------------
+
+
+def test_404_is_styled_with_a_way_back(merchant_client):
+    response = merchant_client.get("/app/shipments/999999/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "<html" in html
+    assert "css/app.css" in html
+    assert "Page not found" in html
+    assert 'href="/app/shipments/"' in html
+    assert "Back to Shipments" in html
+    assert "switch to it" not in html
+    # A stray URL too; JSON clients get JSON.
+    assert "Back to Shipments" in merchant_client.get("/nowhere/").content.decode()
+    data = merchant_client.get("/app/shipments/999999/", HTTP_ACCEPT="application/json")
+    assert data.status_code == 404
+    assert data.json() == {"error": "Not found."}
+
+
+def test_404_offers_to_switch_to_the_shipments_store_only_for_its_members(
+    client, store, other_store
+):
+    theirs = make_shipment(other_store, tracking_number="1Z999AA10123456784")
+    member = make_user("in-both", store=store)
+    Membership.objects.create(user=member, store=other_store, role=Membership.Role.OWNER)
+    client.force_login(member)
+    response = client.get(f"/app/shipments/{theirs.pk}/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "This shipment belongs to Other — switch to it?" in html
+    assert f'action="{reverse("shipments:switch_store")}"' in html
+    assert f'name="store" value="{other_store.pk}"' in html
+    assert theirs.tracking_number not in html
+    # The button switches and opens the shipment.
+    switched = client.post(
+        reverse("shipments:switch_store"),
+        {"store": other_store.pk, "next": f"/app/shipments/{theirs.pk}/"},
+    )
+    assert switched.status_code == 303
+    assert switched["Location"] == f"/app/shipments/{theirs.pk}/"
+    assert client.get(switched["Location"]).status_code == 200
+    # `next` never leaves the merchant app.
+    away = client.post(
+        reverse("shipments:switch_store"), {"store": store.pk, "next": "https://evil.example/"}
+    )
+    assert away["Location"] == "/app/shipments/"
+
+    # A merchant of this store only: the plain 404, nothing about the other store.
+    outsider = make_user("only-here", store=store)
+    client.force_login(outsider)
+    response = client.get(f"/app/shipments/{theirs.pk}/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Other" not in html.replace("Other carriers", "")
+    assert "switch to it" not in html
+    assert f'value="{other_store.pk}"' not in html
+    assert "Page not found" in html
+
+
+def test_403_is_styled_with_a_way_back(rf, merchant):
+    from shipments.error_views import permission_denied
+
+    request = rf.get("/app/shipments/")
+    request.user = merchant
+    response = permission_denied(request, PermissionDenied())
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "You cannot do that here" in html
+    assert 'href="/app/shipments/"' in html
+
+
+def test_500_renders_without_any_context(rf):
+    from shipments.error_views import server_error
+
+    html = loader.get_template("500.html").render()  # what Django itself does: no context
+    assert "Something went wrong on our side" in html
+    assert 'href="/app/shipments/"' in html
+    assert "/static/" not in html  # no static files: nothing that can fail
+    response = server_error(rf.get("/app/shipments/"))
+    assert response.status_code == 500
+    assert "Back to Shipments" in response.content.decode()
+
+
+def test_a_view_crash_answers_the_styled_500(client, merchant, monkeypatch):
+    from shipments import views
+
+    def boom(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(views.selectors, "shipment_list_for_store", boom)
+    client.raise_request_exception = False
+    client.force_login(merchant)
+    response = client.get("/app/shipments/")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.content.decode()
