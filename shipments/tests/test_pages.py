@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -14,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from shipments.models import Membership, RunState, SyncRun, SyncRunItem
+from shipments.models import Membership, RunState, SyncRun, SyncRunItem, TrackingEvent
 
 from .fixtures import make_shipment, make_user
 
@@ -237,3 +238,59 @@ def test_a_view_crash_answers_the_styled_500(client, merchant, monkeypatch):
     response = client.get("/app/shipments/")
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.content.decode()
+
+
+# --- 4. One date-time format in the store's zone ---------------------------------------------------
+
+ONE_FORMAT = re.compile(r"\b\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d\b")
+# Seconds, "Nov. 20", "2:30 p.m.": formats that are not ours (the timeline adds a weekday only).
+OTHER_FORMATS = re.compile(r"\d\d:\d\d:\d\d(?![.+\-\d])|\b[A-Z][a-z]{2}\. \d|\d [ap]\.m\.")
+
+
+def _visible(html: str) -> str:
+    """The page's text (no tags, no attributes: `datetime="…"` is ISO 8601 on purpose)."""
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_dates_are_one_format_in_the_stores_zone(merchant_client, store, merchant):
+    # 11:05 UTC is 12:05 in Berlin (winter) — every page shows 12:05.
+    at = dt.datetime(2026, 1, 20, 11, 5, 42, tzinfo=dt.UTC)
+    shipment = make_shipment(store, shipped_at=at, last_synced_at=at, last_success_at=at)
+    shipment.order.placed_at = at
+    shipment.order.save()
+    TrackingEvent.objects.create(
+        shipment=shipment,
+        occurred_at=at,
+        status="in_transit",
+        description="Sorted",
+        fingerprint=uuid.uuid4().hex,
+    )
+    _run(
+        store,
+        requested_by=merchant,
+        state=RunState.COMPLETED,
+        total=1,
+        done=1,
+        unchanged=1,
+        started_at=at,
+        finished_at=at,
+    )
+    expected = "20 Jan 2026, 12:05"
+    pages = {
+        "list": merchant_client.get("/app/shipments/").content.decode(),
+        "details": merchant_client.get(f"/app/shipments/{shipment.pk}/").content.decode(),
+    }
+    list_text = _visible(pages["list"])
+    panel = _visible(pages["list"][pages["list"].index("data-sync-panel") :])
+    assert panel.count(expected) >= 2  # started and finished
+    table = _visible(pages["list"][pages["list"].index("data-shipment-table") :])
+    assert table.count(expected) == 2  # latest event and last synced
+    history = _visible(_history(pages["list"]))
+    assert history.count(expected) == 2
+    details = _visible(pages["details"])
+    assert details.count(expected) >= 4  # shipped, last update, placed, the timeline's event
+    assert f"Tue {expected}" in details  # a timeline reads by day
+    for name, text in [("list", list_text), ("details", details)]:
+        assert "11:05" not in text, name  # never UTC
+        assert not OTHER_FORMATS.search(text), (name, OTHER_FORMATS.search(text))
+        assert set(ONE_FORMAT.findall(text)) == {expected}, name
