@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from shipments.models import Membership, RunState, SyncRun, TrackingEvent
+from shipments.models import Membership, RunState, Store, SyncRun, TrackingEvent
 
 from .browser_fixtures import screenshot
 from .fixtures import make_shipment, make_store, make_user
@@ -112,3 +112,19 @@ def test_no_horizontal_overflow_from_360_to_1920(live_server, browser, wide_cont
                 keep_for_docs(screenshot(page, f"shipment-tab-{width}"))
     finally:
         context.close()
+
+
+def test_404_of_a_shipment_in_another_of_my_stores_switches_to_it(live_server, page, wide_content):
+    store, _ = wide_content
+    other = Store.objects.exclude(pk=store.pk).get()
+    theirs = make_shipment(other, carrier="ups")
+    sign_in(page, live_server)
+    response = page.goto(f"{live_server.url}/app/shipments/{theirs.pk}/")
+    assert response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"This shipment belongs to {other.brand_name} — switch to it?"
+    )
+    expect(page.get_by_role("link", name="Back to Shipments")).to_be_visible()
+    page.get_by_role("button", name=f"Switch to {other.brand_name}").click()
+    page.wait_for_url(f"**/app/shipments/{theirs.pk}/")
+    expect(page.get_by_text(theirs.tracking_number).first).to_be_visible()
