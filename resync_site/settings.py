@@ -260,6 +260,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+FORMAT_MODULE_PATH = ["resync_site.formats"]  # our DATETIME_FORMAT: "20 Nov 2026, 14:30"
+DATETIME_FORMAT = "j M Y, H:i"  # the same where no language is active (workers)
 
 # --- Static files ---------------------------------------------------------------------------------
 STATIC_URL = "static/"

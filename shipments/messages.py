@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
-from django.utils.dateformat import format as date_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -92,7 +92,8 @@ def result_message(*, changed: bool, latest_event_at: dt.datetime | None, time_z
     if latest_event_at is None:
         return str(NOTHING_YET)
     local = latest_event_at.astimezone(zoneinfo.ZoneInfo(time_zone))
-    return str(NOTHING_NEW) % {"when": date_format(local, "j M Y, H:i")}
+    # The merchant pages' one format ("20 Nov 2026, 14:30", resync_site/formats/).
+    return str(NOTHING_NEW) % {"when": date_format(local, "DATETIME_FORMAT")}
 
 
 def shopper_job_message(*, state: str, message: str) -> str:

@@ -15,6 +15,15 @@ from .models import Store
 SESSION_KEY = "current_store_id"
 
 
+class InAnotherOfYourStores(Http404):
+    """Not found in the current store, but in another store the user is a member of: the 404
+    page offers to switch (`error_views.page_not_found`). Raise it only for members."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__("Not in the current store")
+        self.store = store
+
+
 def stores_for_user(user: Any) -> QuerySet[Store]:
     if not getattr(user, "is_authenticated", False):
         return Store.objects.none()

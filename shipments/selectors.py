@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
@@ -109,6 +110,18 @@ def sync_run_latest(*, store: Store) -> SyncRun | None:
     )
 
 
+RUN_HISTORY_SIZE = 20
+
+
+def sync_run_history(*, store: Store, limit: int = RUN_HISTORY_SIZE) -> list[SyncRun]:
+    """The store's latest runs (bulk resyncs and CSV imports), newest first, in one query."""
+    return list(
+        SyncRun.objects.filter(store=store)
+        .select_related("requested_by")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
 def sync_run_for_store(*, store: Store, run_id: int) -> SyncRun | None:
     return SyncRun.objects.filter(store=store, pk=run_id).select_related("requested_by").first()
 
@@ -119,6 +132,11 @@ def shipment_for_store(*, store: Store, shipment_id: int) -> Shipment | None:
         .select_related("order", "store")
         .first()
     )
+
+
+def member_store_of_shipment(*, user: Any, shipment_id: int) -> Store | None:
+    """The store of shipment `shipment_id` if `user` is a member of it, else None (one query)."""
+    return Store.objects.filter(memberships__user=user, shipments__pk=shipment_id).first()
 
 
 def shipment_events(*, shipment: Shipment) -> list[TrackingEvent]:

@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -30,12 +31,13 @@ from .models import BULK_WINDOWS, RequestSource, Shipment, ShipmentStatus, SyncR
 from .presenters import job_payload
 from .redis_client import RedisUnavailable
 from .responses import bad_request, client_ip, posted_field, resync_or_refusal, wants_json
-from .scoping import merchant_view, stores_for_user, switch_store
+from .scoping import InAnotherOfYourStores, merchant_view, stores_for_user, switch_store
 from .windows import BadWindow, parse_window
 
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_PAGE_SIZE = 25
 FRAGMENT_HEADER = "X-Fragment"
+RUN_NOTICE = "run-notice"  # the tag of a bulk run's "started" message (base.html)
 
 
 # --- Small helpers --------------------------------------------------------------------------------
@@ -86,6 +88,9 @@ def _render(
 def get_shipment(request: HttpRequest, shipment_id: int) -> Shipment:
     shipment = selectors.shipment_for_store(store=request.store, shipment_id=shipment_id)
     if shipment is None:
+        elsewhere = selectors.member_store_of_shipment(user=request.user, shipment_id=shipment_id)
+        if elsewhere is not None:
+            raise InAnotherOfYourStores(elsewhere)
         raise Http404(_("No such shipment."))
     return shipment
 
@@ -156,15 +161,22 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "page_query": query.urlencode(),
         "carrier_options": presenters.carrier_choices(with_needs_carrier=False),
+        # While a run goes, rows change under the reader: the table says so (and the script
+        # refreshes it when the run ends).
+        "table_updating": run is not None and run.is_active,
     }
     if _fragment(request) == "table":
         return _render(request, "shipments/_table.html", table)
+    history = {"history": selectors.sync_run_history(store=store)}
+    if _fragment(request) == "history":
+        return _render(request, "shipments/_run_history.html", history)
 
     counts = selectors.window_counts(store=store, now=timezone.now())
     windows = [(w.value, w.label, counts[w.value]) for w in BULK_WINDOWS]
     busy = retry_after > 0 or (run is not None and run.is_active)
     context = {
         **table,
+        **history,
         "run": run,
         "filter_run": (
             selectors.sync_run_for_store(store=store, run_id=filters.run_id)
@@ -181,6 +193,7 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
         "bulk_busy": busy,
         "bulk_labels": _resync_labels(retry_after),
         "menu_open": request.GET.get("menu") == "open" and not busy,
+        "hide_run_notices": run is None or not run.is_active,
     }
     return _render(request, "shipments/list.html", context)
 
@@ -237,7 +250,8 @@ def shipment_bulk_resync(request: HttpRequest) -> HttpResponse:
             },
             status=202,
         )
-    messages.success(request, message)
+    # A "started" notice: the Shipment tab leaves it out once the run has ended (RUN_NOTICE).
+    messages.success(request, message, extra_tags=RUN_NOTICE)
     return _see_other(back)
 
 
@@ -264,7 +278,11 @@ def store_switch(request: HttpRequest) -> HttpResponse:
     if store_id is None:
         raise Http404(_("No such store."))
     switch_store(request, store_id)
-    return _see_other(reverse("shipments:list"))
+    # From the 404 of a shipment of that store: straight back to it.
+    back = request.POST.get("next", "")
+    if not (back.startswith("/app/") and url_has_allowed_host_and_scheme(back, allowed_hosts=None)):
+        back = reverse("shipments:list")
+    return _see_other(back)
 
 
 # --- Shipment details -----------------------------------------------------------------------------

@@ -11,7 +11,8 @@
  *                        (data-active="true") it polls data-sync-run (JSON) every second,
  *                        updates the progress bar and counts in place, and once the run is over
  *                        swaps in the server's final panel (X-Fragment: panel) and the table
- *                        ([data-shipment-table], X-Fragment: table), then stops. Each poll
+ *                        ([data-shipment-table], X-Fragment: table) and the run history
+ *                        ([data-run-history], X-Fragment: history), then stops. Each poll
  *                        dispatches "resync:run" (detail: the run's JSON, with retry_after).
  *   [data-copy]          A button copying the value of the input its selector names.
  */
@@ -53,17 +54,37 @@
       .catch(function () { /* the next reload shows it */ });
   }
 
+  // The run history (X-Fragment: history) keeps its disclosure open or closed.
+  function refreshHistory() {
+    var history = document.querySelector("[data-run-history]");
+    if (!history) return;
+    var details = history.querySelector("details");
+    var open = details && details.open;
+    R.fetchFragment("history").then(function (html) {
+      var fresh = R.replaceFragment(history, html);
+      var freshDetails = fresh.querySelector("details");
+      if (freshDetails) freshDetails.open = !!open;
+    }).catch(function () { /* the next reload shows it */ });
+  }
+
   function watchPanel(panel) {
     if (!panel || panel.dataset.active !== "true" || !panel.dataset.syncRun) return;
     var generation = ++watching;
     var url = panel.dataset.syncRun;
 
     function finish() {
+      // The server's "started" notices (no-JS POST, then this page) go with the run.
+      Array.prototype.forEach.call(document.querySelectorAll("[data-run-notice]"), function (item) {
+        var list = item.parentNode;
+        item.remove();
+        if (list && !list.children.length) list.remove();
+      });
       R.fetchFragment("panel", url).then(function (html) {
         var current = document.querySelector("[data-sync-panel]");
         if (current) R.replaceFragment(current, html);
       }).catch(function () { /* keep the last numbers */ });
       refreshTable();
+      refreshHistory();
     }
 
     function loop() {
@@ -89,6 +110,8 @@
     R.fetchFragment("panel", statusUrl).then(function (html) {
       watchPanel(R.replaceFragment(panel, html));
     }).catch(function () { /* the reload shows it */ });
+    refreshTable(); // it says "The table is being updated…" while the run goes
+    refreshHistory();
   }
 
   // --- Bulk Resync menu -------------------------------------------------------------------------
@@ -102,6 +125,7 @@
     var labels = R.labelsOf(menu);
     var countdown = new R.Countdown(toggle, labels, items);
     var sending = false;
+    var started = false; // the status region shows the run's "started" message
     var retryAfter = parseInt(menu.dataset.retryAfter || "0", 10);
     var panel = document.querySelector("[data-sync-panel]");
     var runActive = panel && panel.dataset.active === "true";
@@ -115,6 +139,11 @@
       var run = event.detail || {};
       if (!run.active && !sending && typeof run.retry_after === "number") {
         countdown.start(run.retry_after);
+      }
+      // "Resync … started" is not true any more once the run is over: the panel says how it went.
+      if (!run.active && started) {
+        started = false;
+        R.say(status, "", "");
       }
     });
 
@@ -191,6 +220,7 @@
         var data = res.data || {};
         if (res.status === 202) {
           R.say(status, data.message || "", "success");
+          started = true;
           countdown.start(Number(data.retry_after) || 1);
           showRun(data.status_url);
           return;
