@@ -67,18 +67,22 @@
     }).catch(function () { /* the next reload shows it */ });
   }
 
+  /** The server's "started" notices (no-JS POST, then this page) go with the run. */
+  function removeRunNotices() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-run-notice]"), function (item) {
+      var list = item.parentNode;
+      item.remove();
+      if (list && !list.children.length) list.remove();
+    });
+  }
+
   function watchPanel(panel) {
     if (!panel || panel.dataset.active !== "true" || !panel.dataset.syncRun) return;
     var generation = ++watching;
     var url = panel.dataset.syncRun;
 
     function finish() {
-      // The server's "started" notices (no-JS POST, then this page) go with the run.
-      Array.prototype.forEach.call(document.querySelectorAll("[data-run-notice]"), function (item) {
-        var list = item.parentNode;
-        item.remove();
-        if (list && !list.children.length) list.remove();
-      });
+      removeRunNotices();
       R.fetchFragment("panel", url).then(function (html) {
         var current = document.querySelector("[data-sync-panel]");
         if (current) R.replaceFragment(current, html);
@@ -108,7 +112,17 @@
     var panel = document.querySelector("[data-sync-panel]");
     if (!panel) return;
     R.fetchFragment("panel", statusUrl).then(function (html) {
-      watchPanel(R.replaceFragment(panel, html));
+      var fresh = R.replaceFragment(panel, html);
+      if (fresh && fresh.dataset.active !== "true") {
+        // The run ended before its panel came back (a fast worker): nothing to poll, but say
+        // so as the poller would, so "… started" goes and the table shows the outcome.
+        removeRunNotices();
+        document.dispatchEvent(new CustomEvent("resync:run", { detail: { active: false } }));
+        refreshTable();
+        refreshHistory();
+        return;
+      }
+      watchPanel(fresh);
     }).catch(function () { /* the reload shows it */ });
     refreshTable(); // it says "The table is being updated…" while the run goes
     refreshHistory();
