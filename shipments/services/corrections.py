@@ -30,7 +30,7 @@ from ..redis_client import RedisUnavailable
 from . import enqueue
 from .first_pulls import first_pulls_request
 from .ingest import FIRST_PULL_SAFETY_NET
-from .single import enqueue_job_or_release
+from .single import enqueue_job_or_release, single_audit
 from .verdicts import ResyncVerdict, audit_request
 
 logger = logging.getLogger("shipments.services")
@@ -51,6 +51,14 @@ class TrackingNumberTaken(ValueError):
     def __init__(self, other_id: int) -> None:
         super().__init__(f"shipment {other_id} already has this carrier and tracking number")
         self.other_id = other_id
+
+
+def _carrier_code(carrier: str) -> str:
+    """A catalogue carrier's code, else `BadCorrection`."""
+    code = (carrier or "").strip().lower()
+    if catalogue.get(code) is None:
+        raise BadCorrection("carrier", f"Unknown carrier {code[:32]!r}.")
+    return code
 
 
 def shipment_retrack(
@@ -121,26 +129,21 @@ def shipment_correct(
     Raises `BadCorrection` (→ 400), `TrackingNumberTaken` (→ 400) and `RedisUnavailable`
     (→ 503; nothing changes then).
     """
-    code = (carrier or "").strip().lower()
-    if catalogue.get(code) is None:
-        raise BadCorrection("carrier", f"Unknown carrier {code[:32]!r}.")
+    code = _carrier_code(carrier)
     number = normalize_tracking_number(tracking_number) or shipment.tracking_number
     if len(number) > 64:
         raise BadCorrection("tracking_number", "A tracking number has at most 64 characters.")
     if (code, number) == (shipment.carrier, shipment.tracking_number):
         raise BadCorrection("carrier", "That is already the shipment's carrier and number.")
     before = f"{shipment.carrier or 'no carrier'} {shipment.tracking_number}"
-    user = user if getattr(user, "is_authenticated", False) else None
-    audit = {
-        "store_id": shipment.store_id,
-        "kind": ResyncRequest.Kind.SINGLE,
-        "source": source,
-        "user": user,
-        "ip_address": ip_address,
-        "shipment": shipment,
-        "forced": True,
-        "detail": f"{before} → {code} {number}"[:300],
-    }
+    audit = single_audit(
+        shipment=shipment,
+        source=source,
+        user=user,
+        ip_address=ip_address,
+        forced=True,
+        detail=f"{before} → {code} {number}",
+    )
     try:
         cooldowns.clear_shipment(shipment.store_id, shipment.pk)
         gate = cooldowns.acquire_shipment(shipment.store_id, shipment.pk)
@@ -169,14 +172,11 @@ def shipments_set_carrier(
     """Give these shipments of the store one carrier (each keeps its number), forget what the
     old carrier said, and pull them in carrier batches (no cooldown restarted). Another store's
     ids are ignored. Returns how many changed. Raises `BadCorrection`."""
-    code = (carrier or "").strip().lower()
-    if catalogue.get(code) is None:
-        raise BadCorrection("carrier", f"Unknown carrier {code[:32]!r}.")
+    code = _carrier_code(carrier)
     if not shipment_ids:
         raise BadCorrection("ids", "Select at least one shipment.")
     if len(shipment_ids) > MAX_BULK_CORRECTION:
         raise BadCorrection("ids", f"Select at most {MAX_BULK_CORRECTION} shipments at once.")
-    user = user if getattr(user, "is_authenticated", False) else None
     now = timezone.now()
     changed: list[int] = []
     with transaction.atomic():
@@ -197,13 +197,13 @@ def shipments_set_carrier(
                 continue  # the store tracks this number with that carrier already
             changed.append(shipment.pk)
             audit_request(
-                store_id=store_id,
-                kind=ResyncRequest.Kind.SINGLE,
-                source=RequestSource.CORRECTION,
-                user=user,
-                shipment=shipment,
+                **single_audit(
+                    shipment=shipment,
+                    source=RequestSource.CORRECTION,
+                    user=user,
+                    detail=f"{before} → {code} {shipment.tracking_number}",
+                ),
                 accepted=True,
-                detail=f"{before} → {code} {shipment.tracking_number}"[:300],
             )
         if changed:
             planned = [(code, changed)]

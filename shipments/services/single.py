@@ -35,16 +35,9 @@ def shipment_resync(
     `force` (ops) skips the cooldown check but still starts it.
     """
 
-    user = user if getattr(user, "is_authenticated", False) else None
-    audit = {
-        "store_id": shipment.store_id,
-        "kind": ResyncRequest.Kind.SINGLE,
-        "source": source,
-        "user": user,
-        "ip_address": ip_address,
-        "shipment": shipment,
-        "forced": force,
-    }
+    audit = single_audit(
+        shipment=shipment, source=source, user=user, ip_address=ip_address, forced=force
+    )
     with log_context(store=shipment.store_id, shipment=shipment.pk):
         try:
             if force:
@@ -67,6 +60,28 @@ def shipment_resync(
             transaction.on_commit(lambda: enqueue_job_or_release(job, shipment), robust=False)
         logger.info("single resync accepted (job %s, source %s)", job.pk, source)
         return ResyncVerdict(True, gate.retry_after, job=job)
+
+
+def single_audit(
+    *,
+    shipment: Shipment,
+    source: str,
+    user: Any = None,
+    ip_address: str | None = None,
+    forced: bool = False,
+    detail: str = "",
+) -> dict[str, Any]:
+    """The audit row's fields of a request about one shipment (resync or correction)."""
+    return {
+        "store_id": shipment.store_id,
+        "kind": ResyncRequest.Kind.SINGLE,
+        "source": source,
+        "user": user if getattr(user, "is_authenticated", False) else None,
+        "ip_address": ip_address,
+        "shipment": shipment,
+        "forced": forced,
+        "detail": detail[:300],
+    }
 
 
 def shipment_resync_refuse_abuse(
