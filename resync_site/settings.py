@@ -243,6 +243,11 @@ LOGOUT_REDIRECT_URL = "login"
 
 # --- Abuse limits on public endpoints (django-ratelimit) ------------------------------------------
 RATELIMIT_USE_CACHE = "default"
+# The client behind N proxies that append to X-Forwarded-For (resync_site/client_ip.py); 0: none.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+RATELIMIT_IP_META_KEY = "resync_site.client_ip.ratelimit_ip"
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 TRACK_LOOKUP_RATE_PER_IP = env.str("TRACK_LOOKUP_RATE_PER_IP", default="20/m")
 TRACK_LOOKUP_RATE_PER_ORDER = env.str("TRACK_LOOKUP_RATE_PER_ORDER", default="10/m")

@@ -10,6 +10,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from resync_site.client_ip import client_ip
+
 from . import services
 from .carriers import catalogue
 from .models import (
@@ -162,7 +164,7 @@ class ShipmentAdmin(admin.ModelAdmin):
                     shipment=shipment,
                     source="ops",
                     user=request.user,
-                    ip_address=request.META.get("REMOTE_ADDR"),
+                    ip_address=client_ip(request),
                     force=True,
                 )
                 accepted += verdict.accepted

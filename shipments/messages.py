@@ -27,6 +27,8 @@ NOTHING_YET = gettext_lazy("The carrier has no news for this shipment yet.")
 SHOPPER_FAILED = gettext_lazy(
     "We could not get the latest news from the carrier just now. Please try again later."
 )
+# What a shopper reads when a resync brought news: the page they look at is the tracking page.
+SHOPPER_UPDATED = gettext_lazy("Updated: this page now shows the carrier's latest news.")
 RESYNC_STARTED = gettext_lazy("Resync started.")
 RESYNC_STARTED_NO_JS = gettext_lazy(
     "Resync started. Reload this page in a few seconds to see the latest info."
@@ -97,5 +99,16 @@ def result_message(*, changed: bool, latest_event_at: dt.datetime | None, time_z
 
 
 def shopper_job_message(*, state: str, message: str) -> str:
-    """What a shopper reads about a resync: a failure is the shopper's own sentence."""
+    """The `message` of a shopper's job status (the contract's sentence): a failure is the
+    shopper's own sentence, never the carrier's text nor the merchant's reason."""
     return str(SHOPPER_FAILED) if state == "failed" else message
+
+
+def shopper_display_message(*, state: str, changed: bool, message: str) -> str:
+    """What the tracking page shows a shopper about a finished resync: plain words about the
+    page they are on ("Updated: …"), not the merchant's sentence about "the tracking page"."""
+    if state == "failed":
+        return str(SHOPPER_FAILED)
+    if state == "succeeded" and changed:
+        return str(SHOPPER_UPDATED)
+    return message

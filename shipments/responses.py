@@ -11,6 +11,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
+from resync_site.client_ip import client_ip  # noqa: F401  (re-exported for the views)
+
 from .messages import UNAVAILABLE
 from .redis_client import RedisUnavailable
 from .services import ResyncVerdict
@@ -20,10 +22,6 @@ def wants_json(request: HttpRequest) -> bool:
     """JSON when the client asks for it (`Accept: application/json`), HTML otherwise."""
     accept = request.headers.get("Accept", "")
     return "application/json" in accept and "text/html" not in accept.split(",")[0]
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def posted_field(request: HttpRequest, name: str) -> str:

@@ -18,7 +18,14 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from shipments.messages import RESYNC_STARTED_NO_JS, clock, humanize_wait, shopper_job_message
+from shipments.messages import (
+    RESYNC_STARTED_NO_JS,
+    SHOPPER_UPDATED,
+    clock,
+    humanize_wait,
+    shopper_display_message,
+    shopper_job_message,
+)
 from shipments.models import RequestSource
 from shipments.presenters import job_payload
 from shipments.responses import client_ip, refused, resync_or_refusal, unavailable, wants_json
@@ -165,10 +172,13 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
         if str(job.pk) not in _started_jobs(request):
             context["last_job"] = None
         else:
-            context["last_job_message"] = shopper_job_message(state=job.state, message=job.message)
+            context["last_job_message"] = shopper_display_message(
+                state=job.state, changed=job.changed, message=job.message
+            )
     if wants_json(request):
         return _fresh(JsonResponse(tracking_payload(request, context)), "X-Fragment")
     context["retry_clock"] = clock(context["retry_after"])
+    context["shopper_updated"] = SHOPPER_UPDATED
     template = "tracking/page.html"
     if request.headers.get("X-Fragment") == TIMELINE_FRAGMENT:
         template = "tracking/_timeline.html"
@@ -267,9 +277,10 @@ def resync_status(request: HttpRequest, token: str, job_id: str) -> HttpResponse
     message = shopper_job_message(state=job.state, message=job.message)
     if wants_json(request):
         return _fresh(JsonResponse({**job_payload(job), "message": message}))
+    display = shopper_display_message(state=job.state, changed=job.changed, message=job.message)
     context = {
         "job": job,
-        "message": message,
+        "message": display,
         "shipment": shipment,
         "back_url": shipment.get_tracking_url(),
     }

@@ -19,7 +19,7 @@ from shipments.services import shipment_clear_cooldown
 
 from .browser_fixtures import screenshot
 from .fixtures import make_shipment, make_store, make_user
-from .test_browser_merchant import keep_for_docs, sign_in
+from .test_browser_merchant import sign_in
 from .worker_fixtures import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -125,7 +125,7 @@ def test_correcting_the_carrier_of_a_not_found_shipment_brings_its_timeline(
         assert (shipment.carrier, shipment.tracking_number) == ("dhl", good_number)
         assert shipment.last_sync_outcome == "ok"
         if javascript:
-            keep_for_docs(screenshot(page, "carrier-correction"))
+            screenshot(page, "carrier-correction", docs=True)
     finally:
         if context is not None:
             context.close()
@@ -165,7 +165,7 @@ def test_details_resync_says_news_then_nothing_new_then_news_again(
     assert second.changed is False
     assert second.state == "succeeded"
     expect(page.locator(".outcome")).to_have_text("OK")
-    screenshot(page, "details-nothing-new")
+    screenshot(page, "details-nothing-new", docs=True)
 
     # 3. The carrier scans the parcel again: news again, and the timeline shows it in place.
     sandbox.add_event(
@@ -225,4 +225,4 @@ def test_failed_pull_keeps_the_old_data_and_says_why(live_server, page, sandbox,
     expect(page.locator("[data-resync-refresh] .badge").first).not_to_have_text("Pending")
     # The failure leaves the correction form open.
     expect(page.get_by_role("button", name="Change carrier and resync")).to_be_visible()
-    screenshot(page, "details-failed-pull")
+    screenshot(page, "details-failed-pull", docs=True)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -23,13 +21,7 @@ from .worker_fixtures import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WAITING = re.compile(r"Resync — available in \d+:\d\d")
-
-
-def keep_for_docs(path: Path) -> None:
-    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, DOCS_SCREENSHOTS / path.name)
 
 
 def sign_in(page, live_server, username: str = "merchant") -> None:
@@ -103,7 +95,7 @@ def test_shipment_tab_bulk_resync_shows_progress_counts_and_the_countdown(live_s
     panel = page.locator("[data-sync-panel]")
     expect(panel).to_contain_text("Last 7 days")
     expect(panel).to_contain_text("started by merchant")
-    keep_for_docs(screenshot(page, "shipment-tab-during-run"))
+    screenshot(page, "shipment-tab-during-run", docs=True)
 
     progress = page.get_by_role("progressbar")
     expect(page.locator("[data-progress-text]")).to_contain_text("6 of 6 shipments (100 %)")
@@ -129,7 +121,7 @@ def test_shipment_tab_bulk_resync_shows_progress_counts_and_the_countdown(live_s
     first = resync.inner_text()
     page.wait_for_timeout(1200)
     assert resync.inner_text() != first  # it counts down
-    screenshot(page, "shipment-tab-after-run")
+    screenshot(page, "shipment-tab-after-run", docs=True)
 
     # A reload keeps the countdown (it comes from the server).
     page.reload()
@@ -175,7 +167,7 @@ def test_details_resync_updates_the_timeline_in_place_and_starts_the_cooldown(
     expect(resync).to_be_disabled()
     expect(resync).to_have_text(re.compile(r"Resync — available in [45]:\d\d"))
     screenshot(page, "details-after-resync")
-    keep_for_docs(screenshot(page, "details-after-resync"))
+    screenshot(page, "details-after-resync", docs=True)
     assert ResyncJob.objects.filter(shipment=shipment).count() == 1
 
     # A reload keeps the countdown and the result.

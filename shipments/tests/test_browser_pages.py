@@ -15,7 +15,7 @@ from shipments.models import Membership, RunState, Store, SyncRun, TrackingEvent
 
 from .browser_fixtures import screenshot
 from .fixtures import make_shipment, make_store, make_user
-from .test_browser_merchant import keep_for_docs, shop, sign_in  # noqa: F401  (shop: a fixture)
+from .test_browser_merchant import shop, sign_in  # noqa: F401  (shop: a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -109,7 +109,7 @@ def test_no_horizontal_overflow_from_360_to_1920(live_server, browser, wide_cont
             if url == "/app/shipments/":
                 page.locator("[data-run-history] summary").click()
                 assert page.evaluate(FITS) == [], (url, width, "history open")
-                keep_for_docs(screenshot(page, f"shipment-tab-{width}"))
+                screenshot(page, f"shipment-tab-{width}", docs=True)
     finally:
         context.close()
 

@@ -279,6 +279,7 @@ def test_dates_are_one_format_in_the_stores_zone(merchant_client, store, merchan
     pages = {
         "list": merchant_client.get("/app/shipments/").content.decode(),
         "details": merchant_client.get(f"/app/shipments/{shipment.pk}/").content.decode(),
+        "tracking": merchant_client.get(shipment.get_tracking_url()).content.decode(),
     }
     list_text = _visible(pages["list"])
     panel = _visible(pages["list"][pages["list"].index("data-sync-panel") :])
@@ -290,7 +291,10 @@ def test_dates_are_one_format_in_the_stores_zone(merchant_client, store, merchan
     details = _visible(pages["details"])
     assert details.count(expected) >= 4  # shipped, last update, placed, the timeline's event
     assert f"Tue {expected}" in details  # a timeline reads by day
-    for name, text in [("list", list_text), ("details", details)]:
+    # The shopper's page reads its times the same way ("20 Jan 2026, 12:05").
+    tracking = " ".join(_visible(pages["tracking"]).split()).replace(" ,", ",")
+    assert expected in tracking
+    for name, text in [("list", list_text), ("details", details), ("tracking", tracking)]:
         assert "11:05" not in text, name  # never UTC
         assert not OTHER_FORMATS.search(text), (name, OTHER_FORMATS.search(text))
         assert set(ONE_FORMAT.findall(text)) == {expected}, name

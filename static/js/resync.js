@@ -145,7 +145,8 @@
       msgWorking: d.msgWorking || DEFAULTS.msgWorking,
       msgNext: d.msgNext || DEFAULTS.msgNext,
       msgError: d.msgError || DEFAULTS.msgError,
-      msgSlow: d.msgSlow || DEFAULTS.msgSlow
+      msgSlow: d.msgSlow || DEFAULTS.msgSlow,
+      msgUpdated: d.msgUpdated || ""
     };
   }
 
@@ -261,7 +262,9 @@
 
     function finish(job, deadline) {
       working = false;
-      var text = job.message || "";
+      // A page may word a resync that brought news its own way (the shopper's tracking page
+      // does: `data-msg-updated`); otherwise the job's message is shown as the server wrote it.
+      var text = (job.state === "succeeded" && job.changed && labels.msgUpdated) || job.message || "";
       if (deadline > Date.now()) {
         var at = clockTime(deadline, form.dataset.timeZone);
         text += (text ? " " : "") + format(labels.msgNext, { time: at });

@@ -14,7 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from shipments.carriers.numbers import _with_check_digit
-from shipments.messages import ERROR_MESSAGES, SHOPPER_FAILED, SUCCESS_MESSAGE
+from shipments.messages import ERROR_MESSAGES, SHOPPER_FAILED, SHOPPER_UPDATED, SUCCESS_MESSAGE
 from shipments.models import ResyncJob, Shipment
 from shipments.services import shipment_clear_cooldown, shipment_resync
 from shipments.tests.browser_fixtures import screenshot
@@ -91,7 +91,7 @@ def test_a_failed_resync_reads_the_shoppers_sentence_and_keeps_the_last_good_dat
     expect(status).to_have_class(re.compile("error"))
     job = ResyncJob.objects.filter(shipment=shipment, source="shopper").get()
     assert job.state == "failed"
-    screenshot(page, "tracking-failed-resync")
+    screenshot(page, "tracking-failed-resync", docs=True)
 
     for _ in range(2):  # as the answer arrived, and after a reload (the cookie remembers)
         body = page.locator("body")
@@ -121,7 +121,7 @@ def test_only_the_shopper_who_pressed_resync_sees_its_result(
         )
         first.get_by_role("button", name=re.compile("Resync")).click()
         first_status = first.locator("[data-resync-status]")
-        expect(first_status).to_contain_text(str(SUCCESS_MESSAGE))
+        expect(first_status).to_contain_text(str(SHOPPER_UPDATED))
         wait_for(lambda: ResyncJob.objects.get(shipment=shipment).is_finished)
 
         # The other shopper sees the new data and the shared cooldown, but no result message.
@@ -130,12 +130,13 @@ def test_only_the_shopper_who_pressed_resync_sees_its_result(
         expect(second.locator("[data-timeline]")).to_contain_text("On the van")
         expect(second.get_by_role("button", name=re.compile("Resync"))).to_be_disabled()
         expect(second_status).to_have_text("")
+        expect(second.locator("body")).not_to_contain_text(str(SHOPPER_UPDATED))
         expect(second.locator("body")).not_to_contain_text(str(SUCCESS_MESSAGE))
         expect(second.locator("body")).not_to_contain_text("Nothing new from the carrier")
 
         # The one who pressed it still sees it after a reload.
         first.reload()
-        expect(first_status).to_contain_text(str(SUCCESS_MESSAGE))
+        expect(first_status).to_contain_text(str(SHOPPER_UPDATED))
     finally:
         first_context.close()
         second_context.close()
@@ -168,4 +169,4 @@ def test_an_aggregator_tracked_parcel_names_its_real_carrier(
     assert not AGGREGATOR_WORDS.search(body_text), AGGREGATOR_WORDS.search(body_text)
     for href in page.locator("a[href]").evaluate_all("links => links.map(a => a.href)"):
         assert not AGGREGATOR_WORDS.search(href), href
-    screenshot(page, f"tracking-real-carrier-{aggregator}")
+    screenshot(page, f"tracking-real-carrier-{aggregator}", docs=aggregator == "aftership")

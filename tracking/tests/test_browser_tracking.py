@@ -9,7 +9,7 @@ import re
 import pytest
 from django.utils import timezone
 
-from shipments.messages import SUCCESS_MESSAGE
+from shipments.messages import SHOPPER_UPDATED
 from shipments.models import ResyncJob, Shipment
 from shipments.services import shipment_resync
 from shipments.tests.browser_fixtures import screenshot
@@ -67,7 +67,7 @@ def test_shopper_looks_up_resyncs_and_shares_the_cooldown_with_the_merchant(
     button.click()
 
     status = page.locator("[data-resync-status]")
-    status.get_by_text(str(SUCCESS_MESSAGE)).wait_for(timeout=30_000)
+    status.get_by_text(str(SHOPPER_UPDATED)).wait_for(timeout=30_000)
     # The timeline shows the new event without a reload, and the status moved on.
     timeline = page.locator("[data-timeline]")
     timeline.locator(".event-description", has_text="With the courier on your street").wait_for()
@@ -77,7 +77,7 @@ def test_shopper_looks_up_resyncs_and_shares_the_cooldown_with_the_merchant(
     assert button.is_disabled()
     assert WAITING.search(button.inner_text())
     assert button.get_attribute("aria-disabled") == "true"
-    screenshot(page, "tracking-page-desktop")
+    screenshot(page, "tracking-page-desktop", docs=True)
     job = ResyncJob.objects.get(shipment=shipment)
     assert job.source == "shopper"
     assert job.state == "succeeded"
@@ -122,4 +122,4 @@ def test_tracking_page_on_a_phone(live_server, phone_page, sandbox, order_shipme
     # Nothing is wider than the phone.
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
     # artifacts/screenshots/tracking-page-phone.png (docs/screenshots/ holds a copy)
-    assert screenshot(phone_page, "tracking-page-phone").stat().st_size > 10_000
+    assert screenshot(phone_page, "tracking-page-phone", docs=True).stat().st_size > 10_000

@@ -348,7 +348,26 @@ def test_status_url_reports_the_success_sentence(client, tracked):
         "message": str(messages.SUCCESS_MESSAGE),
         "changed": True,
     }
-    assert str(messages.SUCCESS_MESSAGE) in client.get(url).content.decode()
+    # The page a shopper reads speaks of the page they are on, not the merchant's sentence.
+    html = client.get(url).content.decode()
+    assert "Updated: this page now shows the carrier&#x27;s latest news." in html
+    assert "re-synced successfully" not in html
+
+
+def test_a_shopper_reads_plain_words_after_a_resync_that_brought_news(
+    client, tracked, django_capture_on_commit_callbacks
+):
+    # This browser starts the resync (its cookie remembers it); the worker's result is written.
+    with django_capture_on_commit_callbacks(execute=False):
+        assert client.post(_resync_url(tracked), **JSON).status_code == 202
+    ResyncJob.objects.filter(shipment=tracked).update(
+        state="succeeded", message=str(messages.SUCCESS_MESSAGE), changed=True
+    )
+    html = client.get(_page(tracked)).content.decode()
+    status = re.search(r"data-resync-status[^>]*>(.*?)</div>", html, re.S).group(1)
+    assert status == "Updated: this page now shows the carrier&#x27;s latest news."
+    # The script words a fresh result the same way.
+    assert 'data-msg-updated="Updated: this page now shows the carrier&#x27;s latest news."' in html
 
 
 def test_resync_without_javascript_is_post_redirect_get(
