@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from resync_site import converters  # noqa: F401  (registers the <id:…> path converter)
+
 from . import views_api_keys, views_import
 
 app_name = "connect"
@@ -9,7 +11,7 @@ app_name = "connect"
 urlpatterns = [
     path("settings/api-keys/", views_api_keys.api_keys, name="api_keys"),
     path(
-        "settings/api-keys/<int:key_id>/revoke/",
+        "settings/api-keys/<id:key_id>/revoke/",
         views_api_keys.api_key_revoke,
         name="api_key_revoke",
     ),

@@ -7,12 +7,12 @@ answer is 200 — also for a webhook id seen before, which changes nothing.
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+
+from resync_site.jsonbody import BadJSON, parse_json
 
 from .services import shopify
 from .shopify.signature import signature_matches
@@ -41,8 +41,8 @@ def shopify_webhook(request: HttpRequest) -> JsonResponse:
     if not topic or not webhook_id:
         return _error(400, "missing_header", "X-Shopify-Topic and X-Shopify-Webhook-Id are needed.")
     try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError):
+        payload = parse_json(body)
+    except BadJSON:
         return _error(400, "bad_json", "The body is not JSON.")
     recorded = shopify.shopify_webhook_record(
         store=store,

@@ -30,3 +30,13 @@ class ContextFilter(logging.Filter):
         ctx = _context.get() or {}
         record.context = " ".join(f"{k}={v}" for k, v in ctx.items()) or "-"
         return True
+
+
+class OneLineFilter(logging.Filter):
+    """Drops the traceback of a record: for refusals that are the client's fault (Django's
+    `django.security.*` lines for a bad Host header or an oversized body), the message says it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        return True

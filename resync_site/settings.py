@@ -12,6 +12,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from resync_site.csp import SITE_POLICY, bad_frame_ancestors
 from shipments.carriers import catalogue as carrier_catalogue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A Content-Security-Policy on every answer (resync_site/csp.py; /track/ writes its own).
+    "resync_site.middleware.SiteCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -62,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # JSON clients get JSON for Django's own 405s and sign-in redirects (resync_site/middleware.py).
+    "resync_site.middleware.JsonErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "resync_site.urls"
@@ -253,6 +258,11 @@ TRACK_LOOKUP_RATE_PER_IP = env.str("TRACK_LOOKUP_RATE_PER_IP", default="20/m")
 TRACK_LOOKUP_RATE_PER_ORDER = env.str("TRACK_LOOKUP_RATE_PER_ORDER", default="10/m")
 TRACK_RESYNC_RATE_PER_IP = env.str("TRACK_RESYNC_RATE_PER_IP", default="30/h")
 TRACK_FRAME_ANCESTORS = env.list("TRACK_FRAME_ANCESTORS", default=[])
+if bad_frame_ancestors(TRACK_FRAME_ANCESTORS):
+    raise ImproperlyConfigured(
+        "TRACK_FRAME_ANCESTORS takes 'self' or origins such as https://shop.example.com "
+        f"(not {', '.join(bad_frame_ancestors(TRACK_FRAME_ANCESTORS))})."
+    )
 
 # --- Merchant API (/api/v1/, docs/api.md) -------------------------------------------------------
 # Requests per second per API key (a sliding one-second window in Redis); 0 turns it off.
@@ -298,6 +308,8 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = SITE_POLICY  # resync_site/csp.py
+CSRF_FAILURE_VIEW = "shipments.error_views.csrf_failure"
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -306,7 +318,10 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "resync_site.logging.ContextFilter"}},
+    "filters": {
+        "context": {"()": "resync_site.logging.ContextFilter"},
+        "one_line": {"()": "resync_site.logging.OneLineFilter"},
+    },
     "formatters": {
         "standard": {
             "format": "%(asctime)s %(levelname)s %(process)d %(name)s [%(context)s] %(message)s",
@@ -324,5 +339,21 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "celery": {"level": LOG_LEVEL},
+        # A bad Host header or an oversized body is a plain 400: one line, no traceback. (A
+        # logger's filters see only its own records, so each of Django's is named.)
+        **{
+            f"django.security.{name}": {"filters": ["one_line"]}
+            for name in (
+                "DisallowedHost",
+                "DisallowedRedirect",
+                "RequestDataTooBig",
+                "TooManyFieldsSent",
+                "TooManyFilesSent",
+                "SuspiciousFileOperation",
+                "SuspiciousMultipartForm",
+                "SuspiciousOperation",
+                "SuspiciousSession",
+            )
+        },
     },
 }

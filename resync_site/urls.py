@@ -22,6 +22,7 @@ urlpatterns = [
 urlpatterns += [path("bench/", include("resync_site.bench_views"))]  # empty unless BENCH_VIEWS
 
 # Styled error pages with a way back (the tracking pages and the API answer their own errors).
+handler400 = "shipments.error_views.bad_request"
 handler403 = "shipments.error_views.permission_denied"
 handler404 = "shipments.error_views.page_not_found"
 handler500 = "shipments.error_views.server_error"

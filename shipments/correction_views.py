@@ -6,8 +6,6 @@ HTML by default (303 back with a message), JSON for `Accept: application/json`.
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -15,6 +13,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
+
+from resync_site.jsonbody import BadJSON, parse_json
 
 from . import presenters, services
 from .models import RequestSource
@@ -70,8 +70,8 @@ def _selected_ids(request: HttpRequest) -> list[int]:
     raw: list[object] = list(request.POST.getlist("ids"))
     if not raw and request.content_type == "application/json":
         try:
-            body = json.loads(request.body or b"{}")
-        except (ValueError, RecursionError):
+            body = parse_json(request.body or b"{}")
+        except BadJSON:
             body = {}
         value = body.get("ids") if isinstance(body, dict) else None
         raw = value if isinstance(value, list) else []

@@ -3,7 +3,6 @@ refusal/unavailable shapes (docs/contract.md §5), so both places answer alike."
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from resync_site.client_ip import client_ip  # noqa: F401  (re-exported for the views)
+from resync_site.jsonbody import BadJSON, parse_json
 
 from .messages import UNAVAILABLE
 from .redis_client import RedisUnavailable
@@ -32,8 +32,8 @@ def posted_field(request: HttpRequest, name: str) -> str:
         return values[0] if len(values) == 1 else ""
     if request.content_type == "application/json":
         try:
-            body = json.loads(request.body or b"{}")
-        except ValueError:
+            body = parse_json(request.body or b"{}")
+        except BadJSON:
             return ""
         value = body.get(name, "") if isinstance(body, dict) else ""
         return value if isinstance(value, str) else ""

@@ -3,7 +3,13 @@ one shape, and its OpenAPI 3 schema (`openapi.json`) with a docs page (`docs`)."
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.http import HttpRequest
 from ninja import NinjaAPI
+from ninja.parser import Parser
+
+from resync_site.jsonbody import parse_json
 
 from . import progress, shipments
 from .auth import ApiKeyAuth
@@ -18,12 +24,21 @@ Each key may make `API_RATE_LIMIT_PER_SECOND` requests a second (10 by default).
 See docs/api.md.
 """
 
+
+class BoundedParser(Parser):
+    """Bodies nested deeper than `jsonbody.MAX_DEPTH` are refused before parsing (a 400)."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        return parse_json(request.body)
+
+
 api = NinjaAPI(
     title="Resync Merchant API",
     version="1",
     description=DESCRIPTION.strip(),
     urls_namespace="merchant_api",
     auth=ApiKeyAuth(),
+    parser=BoundedParser(),
     openapi_url="/openapi.json",
     docs_url="/docs",
 )

@@ -11,6 +11,7 @@ from django.urls import reverse
 from ninja import Router
 
 from connect import selectors
+from resync_site import converters  # noqa: F401  (registers the <id:…> path converter)
 from shipments import cooldowns, presenters
 from shipments.redis_client import RedisUnavailable
 
@@ -31,7 +32,7 @@ def job_status(request: HttpRequest, job_id: uuid.UUID) -> dict[str, Any]:
     return presenters.job_payload(job)
 
 
-@router.get("/sync-runs/{int:run_id}/", response={200: RunOut, **ERRORS}, url_name="sync_run")
+@router.get("/sync-runs/{id:run_id}/", response={200: RunOut, **ERRORS}, url_name="sync_run")
 def sync_run_detail(request: HttpRequest, run_id: int) -> dict[str, Any]:
     """A bulk resync's progress: counts of done, changed, unchanged and failed shipments."""
     store = request.auth.store

@@ -17,6 +17,7 @@ from django.utils import timezone
 from ninja import Query, Router, Status
 
 from connect import selectors
+from resync_site import converters  # noqa: F401  (registers the <id:…> path converter)
 from shipments import cooldowns, presenters, services
 from shipments import selectors as shipment_selectors
 from shipments.messages import UNAVAILABLE
@@ -191,7 +192,7 @@ def shipment_bulk_resync(request: HttpRequest, payload: BulkResyncIn) -> Status:
 
 
 @router.get(
-    "/shipments/{int:shipment_id}/",
+    "/shipments/{id:shipment_id}/",
     response={200: ShipmentDetailOut, **ERRORS, **NOT_FOUND},
     url_name="shipment",
 )
@@ -216,7 +217,7 @@ def shipment_detail(request: HttpRequest, shipment_id: int) -> dict[str, Any]:
 
 
 @router.post(
-    "/shipments/{int:shipment_id}/resync/",
+    "/shipments/{id:shipment_id}/resync/",
     response={202: JobAccepted, **ERRORS, **NOT_FOUND, **REFUSALS},
     url_name="resync",
 )
@@ -242,7 +243,7 @@ def shipment_resync(request: HttpRequest, shipment_id: int) -> Status:
 
 
 @router.post(
-    "/shipments/{int:shipment_id}/carrier/",
+    "/shipments/{id:shipment_id}/carrier/",
     response={202: JobAccepted, **ERRORS, **NOT_FOUND, **REFUSALS},
     url_name="carrier",
 )

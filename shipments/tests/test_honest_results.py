@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 
 import pytest
 from django.test import Client
 from django.utils import timezone
+from django.utils.html import escape
 
 from shipments import services
 from shipments.carriers.base import (
@@ -20,7 +22,7 @@ from shipments.carriers.base import (
     TrackingResult,
 )
 from shipments.carriers.statuses import Status
-from shipments.messages import SHOPPER_FAILED, SUCCESS_MESSAGE
+from shipments.messages import SHOPPER_FAILED, SHOPPER_UPDATED, SUCCESS_MESSAGE
 from shipments.models import ResyncJob, Shipment
 from shipments.services import jobs
 
@@ -142,5 +144,12 @@ def test_two_shoppers_on_one_shipment_each_see_only_their_own_result(shipment, c
     ResyncJob.objects.filter(pk=started.json()["job"]).update(
         state="succeeded", message=str(SUCCESS_MESSAGE), changed=True, finished_at=timezone.now()
     )
-    assert str(SUCCESS_MESSAGE) in ann.get(page).content.decode()
+
+    # Ann reads the shopper's words for it; Bob, who did not press Resync, reads nothing.
+    def status_region(response) -> str:
+        html = response.content.decode()
+        return re.search(r"data-resync-status[^>]*>(.*?)</div>", html, re.S).group(1)
+
+    assert status_region(ann.get(page)) == escape(str(SHOPPER_UPDATED))
+    assert status_region(bob.get(page)) == ""
     assert str(SUCCESS_MESSAGE) not in bob.get(page).content.decode()
