@@ -252,7 +252,8 @@ LOGOUT_REDIRECT_URL = "login"
 # /accounts/login/ and /admin/login/. The throttle backend comes first and refuses a locked-out
 # attempt before any password is hashed. Counters live in the Django cache (Redis): one key per
 # username and one per client, each expiring on its own, so a brute forcer costs no database
-# writes and refused attempts write nothing at all.
+# writes and refused attempts write nothing at all (axes' database handler would write a row
+# per attempt).
 SIGN_IN_FAILURE_LIMIT = env.int("SIGN_IN_FAILURE_LIMIT", default=10)
 SIGN_IN_LOCKOUT_MINUTES = env.int("SIGN_IN_LOCKOUT_MINUTES", default=15)
 if SIGN_IN_FAILURE_LIMIT < 1 or SIGN_IN_LOCKOUT_MINUTES < 1:
@@ -264,14 +265,16 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_ENABLED = env.bool("SIGN_IN_THROTTLE_ENABLED", default=True)
-AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+# axes' cache handler (resync_site/throttle.py: Redis down means no throttle, never a 500).
+AXES_HANDLER = "resync_site.throttle.SignInCounters"
 AXES_CACHE = "default"
 AXES_FAILURE_LIMIT = SIGN_IN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = dt.timedelta(minutes=SIGN_IN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks: not the pair
 # Attempts refused during a lockout neither count nor extend it: the window ends on time.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_RESET_ON_SUCCESS = False  # a success from elsewhere must not wipe a client's failures
+# Signing in to an account of one's own must not wipe the failures counted for that client.
+AXES_RESET_ON_SUCCESS = False
 AXES_CLIENT_IP_CALLABLE = "resync_site.client_ip.client_ip"  # honours TRUSTED_PROXY_COUNT
 AXES_USERNAME_CALLABLE = "resync_site.throttle.username_bucket"
 AXES_LOCKOUT_CALLABLE = "resync_site.throttle.locked_out"

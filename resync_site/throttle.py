@@ -3,15 +3,18 @@
 django-axes counts failed sign-ins in the cache, one counter per username and one per client IP
 (`client_ip`, so `TRUSTED_PROXY_COUNT` is honoured). Its backend comes first in
 `AUTHENTICATION_BACKENDS`, so a locked-out attempt is refused before `ModelBackend` hashes any
-password. Here: that backend as the site uses it, the username's counter name, and the 429 answer.
+password. Here: that backend and that handler as the site uses them, the username's counter
+name, and the 429 answer.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
 from axes.backends import AxesStandaloneBackend
+from axes.handlers.cache import AxesCacheHandler
 from axes.helpers import get_cache, get_cache_timeout, get_client_cache_keys, get_failure_limit
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
@@ -21,6 +24,8 @@ from django.utils.translation import ngettext
 
 from shipments.redis_client import RedisError, get_redis
 from shipments.responses import json_error, wants_json
+
+log = logging.getLogger(__name__)
 
 
 class SignInThrottleBackend(AxesStandaloneBackend):
@@ -34,6 +39,28 @@ class SignInThrottleBackend(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, *args, **kwargs)
+
+
+class SignInCounters(AxesCacheHandler):
+    """django-axes' cache handler, except that Redis being down does not break signing in.
+
+    Without Redis nothing is counted and nobody is locked out (logged as an error): the sign-in
+    form keeps working as it did before the throttle, rather than answering 500 to everybody.
+    """
+
+    def get_failures(self, request: HttpRequest, credentials: dict | None = None) -> int:
+        try:
+            return super().get_failures(request, credentials)
+        except RedisError:
+            log.error("Sign-in throttle: Redis does not answer; this attempt is not checked")
+            return 0
+
+    def user_login_failed(self, sender: Any, credentials: dict, request=None, **kwargs: Any):
+        try:
+            return super().user_login_failed(sender, credentials, request, **kwargs)
+        except RedisError:
+            log.error("Sign-in throttle: Redis does not answer; this failure is not counted")
+            return None
 
 
 def username_bucket(request: HttpRequest, credentials: dict | None) -> str:
@@ -55,9 +82,9 @@ def seconds_left(request: HttpRequest, credentials: dict | None) -> int:
     window = get_cache_timeout(request) or 0
     left = 0
     for key in get_client_cache_keys(request, credentials):
-        if (cache.get(key) or 0) < limit:
-            continue
         try:
+            if (cache.get(key) or 0) < limit:
+                continue
             ttl = get_redis().ttl(cache.make_key(key))
         except RedisError:
             ttl = -1

@@ -7,7 +7,9 @@ import datetime as dt
 import time
 
 import pytest
+import redis
 from django.contrib.auth.hashers import get_hasher
+from django.core.cache.backends.redis import RedisCache
 
 from shipments.tests.fixtures import make_user
 
@@ -218,3 +220,16 @@ def test_get_sign_out_when_signed_out_offers_to_sign_in(client):
     response = client.get("/accounts/logout/")
     assert response.status_code == 200
     assert 'href="/accounts/login/"' in response.content.decode()
+
+
+def test_without_redis_signing_in_still_works_unthrottled(client, monkeypatch, caplog):
+    make_user("demo")
+
+    def down(*args, **kwargs):
+        raise redis.ConnectionError("Redis is down (test)")
+
+    for method in ("get", "add", "incr", "touch"):
+        monkeypatch.setattr(RedisCache, method, down)
+    assert fail(client, 11) == [200] * 11  # nothing counted, nothing locked, no 500
+    assert attempt(client, "demo", RIGHT).status_code == 302
+    assert "Redis does not answer" in caplog.text
