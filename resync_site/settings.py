@@ -278,6 +278,7 @@ AXES_RESET_ON_SUCCESS = False
 AXES_CLIENT_IP_CALLABLE = "resync_site.client_ip.client_ip"  # honours TRUSTED_PROXY_COUNT
 AXES_USERNAME_CALLABLE = "resync_site.throttle.username_bucket"
 AXES_LOCKOUT_CALLABLE = "resync_site.throttle.locked_out"
+AXES_ENABLE_ADMIN = False  # its admin pages list database rows; the cache handler writes none
 
 # --- Abuse limits on public endpoints (django-ratelimit) ------------------------------------------
 RATELIMIT_USE_CACHE = "default"
