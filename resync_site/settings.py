@@ -7,6 +7,7 @@ https://docs.djangoproject.com/en/5.2/ref/settings/
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "tracking",
     "connect",
     "ninja",  # the merchant API's docs page (/api/v1/docs) with its own static files
+    "axes",  # sign-in throttling (see "Sign-in throttling" below)
     # A development and test tool (its command and the `track sandbox` code); no product app
     # imports it.
     "carrier_sandbox",
@@ -67,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # JSON clients get JSON for Django's own 405s and sign-in redirects (resync_site/middleware.py).
     "resync_site.middleware.JsonErrorsMiddleware",
+    # Last, as django-axes asks: it turns a refused sign-in into our 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "resync_site.urls"
@@ -243,8 +247,43 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "shipments:list"
+LOGIN_REDIRECT_URL = "shipments:list"  # users without a store go elsewhere: resync_site/sign_in.py
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Sign-in throttling (django-axes, https://django-axes.readthedocs.io/) -----------------------
+# SPEC §10: after SIGN_IN_FAILURE_LIMIT failed sign-ins for one username, or from one client IP,
+# within SIGN_IN_LOCKOUT_MINUTES, that username (from anywhere) and that client (for any username)
+# get 429 + Retry-After until the window passes. It covers every `authenticate()` with a request:
+# /accounts/login/ and /admin/login/. The throttle backend comes first and refuses a locked-out
+# attempt before any password is hashed. Counters live in the Django cache (Redis): one key per
+# username and one per client, each expiring on its own, so a brute forcer costs no database
+# writes and refused attempts write nothing at all (axes' database handler would write a row
+# per attempt).
+SIGN_IN_FAILURE_LIMIT = env.int("SIGN_IN_FAILURE_LIMIT", default=10)
+SIGN_IN_LOCKOUT_MINUTES = env.int("SIGN_IN_LOCKOUT_MINUTES", default=15)
+if SIGN_IN_FAILURE_LIMIT < 1 or SIGN_IN_LOCKOUT_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "SIGN_IN_FAILURE_LIMIT and SIGN_IN_LOCKOUT_MINUTES must be 1 or more."
+    )
+AUTHENTICATION_BACKENDS = [
+    "resync_site.throttle.SignInThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("SIGN_IN_THROTTLE_ENABLED", default=True)
+# axes' cache handler (resync_site/throttle.py: Redis down means no throttle, never a 500).
+AXES_HANDLER = "resync_site.throttle.SignInCounters"
+AXES_CACHE = "default"
+AXES_FAILURE_LIMIT = SIGN_IN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = dt.timedelta(minutes=SIGN_IN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks: not the pair
+# Attempts refused during a lockout neither count nor extend it: the window ends on time.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Signing in to an account of one's own must not wipe the failures counted for that client.
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "resync_site.client_ip.client_ip"  # honours TRUSTED_PROXY_COUNT
+AXES_USERNAME_CALLABLE = "resync_site.throttle.username_bucket"
+AXES_LOCKOUT_CALLABLE = "resync_site.throttle.locked_out"
+AXES_ENABLE_ADMIN = False  # its admin pages list database rows; the cache handler writes none
 
 # --- Abuse limits on public endpoints (django-ratelimit) ------------------------------------------
 RATELIMIT_USE_CACHE = "default"

@@ -1,16 +1,15 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from connect.webhook_views import shopify_webhook
 
-from . import health
+from . import health, sign_in
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="shipments:list", permanent=False)),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", sign_in.home),
+    path("accounts/login/", sign_in.SignInView.as_view(), name="login"),
+    path("accounts/logout/", sign_in.SignOutView.as_view(), name="logout"),
+    path("accounts/no-store/", sign_in.no_store, name="no_store"),
     path("admin/", admin.site.urls),
     path("app/", include("shipments.urls")),
     path("app/", include("connect.urls")),
