@@ -39,3 +39,15 @@ def client_ip(request: HttpRequest) -> str | None:
 def ratelimit_ip(request: HttpRequest) -> str:
     """django-ratelimit's `RATELIMIT_IP_META_KEY`: the same client as everywhere else."""
     return client_ip(request) or "0.0.0.0"  # noqa: S104  (a bucket name, not a bind address)
+
+
+def client_key(ip: str | None) -> str:
+    """The client as limits and counters see it: an IPv4 address, or the /64 of an IPv6 address
+    (one subscriber usually holds a whole /64, so single addresses would be free to cycle)."""
+    try:
+        address = ipaddress.ip_address(ip or "")
+    except ValueError:
+        return "unknown"
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    return str(address)

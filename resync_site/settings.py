@@ -207,6 +207,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(RECONCILE_INTERVAL_SECONDS),
     },
 }
+# Refused shopper resyncs are counted in Redis and written as one audit row per shipment,
+# client, reason and minute (shipments/services/refusals.py): this writes the minutes that are
+# over. Every 30 s, so a row appears at most about a minute and a half after its minute began.
+RESYNC_REFUSALS_FLUSH_SECONDS = env.float("RESYNC_REFUSALS_FLUSH_SECONDS", default=30.0)
+CELERY_BEAT_SCHEDULE["flush-resync-refusals"] = {
+    "task": "shipments.tasks.resync_refusals_flush",
+    "schedule": RESYNC_REFUSALS_FLUSH_SECONDS,
+}
 
 # --- Shopify (docs/contract.md §6) ----------------------------------------------------------------
 # The app's client secret: it keys the HMAC of every webhook. Unset: every webhook answers 401.

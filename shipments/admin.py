@@ -252,8 +252,8 @@ class ResyncRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "user",
         "shipment",
         "window",
-        "accepted",
-        "refused_reason",
+        "outcome",
+        "ip_address",
         "forced",
         "retry_after",
     ]
@@ -261,6 +261,12 @@ class ResyncRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["store", "user", "shipment"]
     search_fields = ["shipment__tracking_number", "user__username", "ip_address"]
     date_hierarchy = "created_at"
+
+    @admin.display(description="outcome", ordering="accepted")
+    def outcome(self, obj: ResyncRequest) -> str:
+        """ "accepted", "refused (cooldown)", or a minute of counted refusals: "refused ×57
+        (per-IP limit)" (services.refusals)."""
+        return obj.verdict
 
 
 def _set_carrier_action(code: str) -> Any:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from .carriers.base import CarrierError
 from .cooldowns import REASON_IN_PROGRESS
+from .models import ResyncRequest
 
 SUCCESS_MESSAGE = gettext_lazy(
     "Shipment details are re-synced successfully! "
@@ -79,6 +80,12 @@ def error_message(error: CarrierError | str) -> str:
 def refusal_message(reason: str, retry_after: int) -> str:
     """Why a resync was refused and when it is possible again."""
     wait = humanize_wait(retry_after)
+    if reason == ResyncRequest.RefusedReason.RATE_LIMITED:
+        # The per-IP limit of the public resync: about the shopper's connection, not about the
+        # shipment (which may never have been resynced).
+        return _("Too many resyncs from your connection. Please try again in %(wait)s.") % {
+            "wait": wait
+        }
     if reason == REASON_IN_PROGRESS:
         return _("A resync of this store is in progress. You can resync again in %(wait)s.") % {
             "wait": wait

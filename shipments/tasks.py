@@ -61,3 +61,10 @@ def sync_runs_reconcile() -> None:
 def first_pulls_flush(carrier: str) -> None:
     """Pull, in carrier batches, the shipments that came in during the last second or so."""
     enqueue.chunks(None, services.first_pulls_take(carrier=carrier))
+
+
+@shared_task(name=enqueue.RESYNC_REFUSALS_FLUSH, queue=enqueue.BULK, ignore_result=True)
+def resync_refusals_flush() -> None:
+    """Beat: write the audit rows of the refused shopper resyncs counted in Redis (one per
+    shipment, client, reason and minute that is over)."""
+    services.resync_refusals_flush()

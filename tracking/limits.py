@@ -7,14 +7,16 @@ database), a resync answers 503 like every other resync refusal of that kind.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 
 from django.conf import settings
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 
+from resync_site.client_ip import client_key
 from shipments.redis_client import RedisError
+
+__all__ = ["LimitsUnavailable", "client_key", "lookup_wait", "resync_wait"]
 
 
 class LimitsUnavailable(Exception):
@@ -38,18 +40,6 @@ def _wait(request: HttpRequest, *, group: str, value: str, rate: str) -> int:
         # django-ratelimit could not read its counter: treat as unavailable, not as abuse.
         raise LimitsUnavailable("rate-limit counter unreadable")
     return max(1, math.ceil(usage["time_left"]))
-
-
-def client_key(ip: str | None) -> str:
-    """The client as the limits count it: an IPv4 address, or the /64 of an IPv6 address (one
-    subscriber usually holds a whole /64, so single addresses would be free to cycle)."""
-    try:
-        address = ipaddress.ip_address(ip or "")
-    except ValueError:
-        return "unknown"
-    if address.version == 6:
-        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
-    return str(address)
 
 
 def lookup_wait(request: HttpRequest, *, ip: str | None, order_key: str) -> int:

@@ -11,12 +11,13 @@ from functools import lru_cache
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from shipments.carriers.actual import own_carrier
-from shipments.models import Shipment, ShipmentStatus
+from shipments.models import Shipment, ShipmentStatus, Store
 
 from .safety import carrier_public_url, http_url, mask_email, real_carrier_url
 from .selectors import latest_job, order_shipments, shipment_event_rows, shipment_wait
@@ -208,6 +209,18 @@ def status_steps(shipment: Shipment, events: list[TimelineEvent]) -> list[Step]:
         else:
             steps.append(Step(key, str(label), "upcoming"))
     return steps
+
+
+def lookup_branding(store: Store | None) -> dict[str, Any]:
+    """The lookup page's branding for `?store=<slug>`: the store's name, logo and colour (its
+    stylesheet, as the CSP allows no inline style); nothing for no store (the plain page)."""
+    if store is None:
+        return {}
+    return {
+        "brand_name": store.brand_name,
+        "logo_url": http_url(store.logo_url),
+        "theme_url": reverse("tracking:store_theme", args=[store.slug]),
+    }
 
 
 def tracking_context(shipment: Shipment, siblings: list[Shipment] | None = None) -> dict[str, Any]:

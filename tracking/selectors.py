@@ -7,20 +7,19 @@ ever reaches that shipment's own order and store. Selectors only read: "not foun
 
 from __future__ import annotations
 
-import hmac
 import re
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.functions import Lower
 
 from shipments.cooldowns import shipment_retry_after
-from shipments.models import Order, ResyncJob, Shipment, TrackingEvent
+from shipments.models import Order, ResyncJob, Shipment, Store, TrackingEvent
 from shipments.redis_client import RedisUnavailable
 
 # Tokens are `secrets.token_urlsafe(24)`; anything else is not worth a query.
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_EVENTS = 200
-MAX_LOOKUP_CANDIDATES = 20
 
 
 def _shown() -> QuerySet[Shipment]:
@@ -32,8 +31,9 @@ def _shown() -> QuerySet[Shipment]:
 
 
 def order_number_key(value: str) -> str:
-    """What the shopper typed, as we compare it: no spaces, no leading '#', case-folded."""
-    return re.sub(r"\s+", "", value or "").lstrip("#").casefold()
+    """What the shopper typed, as we compare it: no spaces, no leading '#', lower case (as the
+    database's LOWER, which the lookup index holds)."""
+    return re.sub(r"\s+", "", value or "").lstrip("#").lower()
 
 
 @dataclass(frozen=True)
@@ -43,20 +43,29 @@ class OrderMatch:
     order_number: str
 
 
-def _same_email(stored: str, typed: str) -> bool:
-    return hmac.compare_digest(
-        stored.strip().casefold().encode("utf-8"), typed.strip().casefold().encode("utf-8")
+def store_for_lookup(slug: str) -> Store | None:
+    """The store a lookup is narrowed to and branded for (`?store=<slug>`), or None."""
+    if not slug:
+        return None
+    return (
+        Store.objects.only("name", "slug", "display_name", "accent_color", "logo_url")
+        .filter(slug=slug)
+        .first()
     )
 
 
-def order_lookup(*, order_number: str, email: str, store_slug: str = "") -> OrderMatch | None:
-    """The order with this number and customer e-mail (case-insensitive), or None.
+def order_lookup(*, order_number: str, email: str, store: Store | None = None) -> OrderMatch | None:
+    """The order with this number and customer e-mail (both case-insensitive) in any store, or
+    in `store` only; or None.
 
-    A missing order and a wrong e-mail do the same work: one query by order number, then an
-    e-mail comparison in constant time over every candidate.
+    One indexed query (`order_lookup` on LOWER(order_number), LOWER(customer_email)) whether or
+    not anything matches: a missing order and a wrong e-mail do the same work. Two stores with
+    the same number and the same e-mail: the newest order (a store's own link or `?store=`
+    reaches the other).
     """
     key = order_number_key(order_number)
-    if not key:
+    typed_email = (email or "").strip().lower()
+    if not key or not typed_email:
         return None
     first_shipment = (
         _shown()
@@ -65,22 +74,21 @@ def order_lookup(*, order_number: str, email: str, store_slug: str = "") -> Orde
         .values("public_token")[:1]
     )
     # Stored numbers may or may not carry the '#'; both spellings match.
-    query = Q(order_number__iexact=key) | Q(order_number__iexact=f"#{key}")
-    candidates = Order.objects.filter(query)
-    if store_slug:
-        candidates = candidates.filter(store__slug=store_slug)
-    rows = list(
+    candidates = Order.objects.alias(
+        number_key=Lower("order_number"), email_key=Lower("customer_email")
+    ).filter(number_key__in=[key, f"#{key}"], email_key=typed_email)
+    if store is not None:
+        candidates = candidates.filter(store_id=store.pk)
+    row = (
         candidates.annotate(token=Subquery(first_shipment))
         .order_by("-placed_at", "-pk")
-        .values_list(
-            "customer_email", "token", "store__display_name", "store__name", "order_number"
-        )[:MAX_LOOKUP_CANDIDATES]
+        .values_list("token", "store__display_name", "store__name", "order_number")
+        .first()
     )
-    match: OrderMatch | None = None
-    for stored_email, token, display_name, name, number in rows:
-        if _same_email(stored_email, email) and match is None:
-            match = OrderMatch(token=token, store_name=display_name or name, order_number=number)
-    return match
+    if row is None:
+        return None
+    token, display_name, name, number = row
+    return OrderMatch(token=token, store_name=display_name or name, order_number=number)
 
 
 # --- The tracking page ----------------------------------------------------------------------------

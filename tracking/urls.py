@@ -6,6 +6,7 @@ app_name = "tracking"
 
 urlpatterns = [
     path("", views.lookup, name="lookup"),
+    path("store/<slug:slug>/theme.css", views.store_theme, name="store_theme"),
     path("<str:token>/", views.tracking_page, name="page"),
     path("<str:token>/theme.css", views.theme, name="theme"),
     path("<str:token>/resync/", views.resync, name="resync"),

@@ -33,7 +33,7 @@ from shipments.services import ResyncVerdict, shipment_resync, shipment_resync_r
 
 from . import limits
 from .forms import LookupForm
-from .presenters import tracking_context, tracking_payload
+from .presenters import lookup_branding, tracking_context, tracking_payload
 from .safety import theme_css
 from .security import public_page
 from .selectors import (
@@ -43,6 +43,7 @@ from .selectors import (
     shipment_for_token,
     shipment_ref_for_token,
     shipment_with_siblings,
+    store_for_lookup,
 )
 
 logger = logging.getLogger(__name__)
@@ -103,11 +104,15 @@ def _lookup_data(request: HttpRequest) -> dict[str, str]:
 @require_http_methods(["GET", "HEAD", "POST"])
 def lookup(request: HttpRequest) -> HttpResponse:
     """`GET /track/` shows the form; the form POSTs (with CSRF) to the same URL. A GET that
-    carries both `order_number` and `email` looks up too (for a store's own "track" box)."""
+    carries both `order_number` and `email` looks up too (for a store's own "track" box).
+
+    `?store=<slug>` narrows the lookup to that store and brands the page with it; an unknown
+    slug is the plain page, looking in every store (docs/contract.md §10)."""
     data = _lookup_data(request)
     if request.method != "POST" and not ("order_number" in data and "email" in data):
         form = LookupForm(initial={k: data[k] for k in ("order_number", "store") if k in data})
-        return _fresh(render(request, "tracking/lookup.html", {"form": form}))
+        context = {"form": form, **lookup_branding(store_for_lookup(data.get("store", "")))}
+        return _fresh(render(request, "tracking/lookup.html", context))
 
     try:
         wait = limits.lookup_wait(
@@ -130,12 +135,15 @@ def lookup(request: HttpRequest) -> HttpResponse:
                     status=400,
                 )
             )
-        return _fresh(render(request, "tracking/lookup.html", {"form": form}, status=400))
+        context = {"form": form, **lookup_branding(store_for_lookup(data.get("store", "")))}
+        return _fresh(render(request, "tracking/lookup.html", context, status=400))
 
+    # Found or not, the same two reads (the store when one is named, then the order).
+    store = store_for_lookup(form.cleaned_data.get("store") or "")
     match = order_lookup(
         order_number=form.cleaned_data["order_number"],
         email=form.cleaned_data["email"],
-        store_slug=form.cleaned_data.get("store") or "",
+        store=store,
     )
     if match is None:
         message = _(
@@ -144,7 +152,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
         )
         if wants_json(request):
             return _fresh(JsonResponse({"error": message}, status=404))
-        context = {"form": form, "not_found": message}
+        context = {"form": form, "not_found": message, **lookup_branding(store)}
         return _fresh(render(request, "tracking/lookup.html", context, status=404))
     if match.token is None:
         context = {"match": match}
@@ -155,6 +163,16 @@ def lookup(request: HttpRequest) -> HttpResponse:
     if wants_json(request):
         return _fresh(JsonResponse({"tracking_url": request.build_absolute_uri(url)}))
     return _see_other(url)
+
+
+@public_page
+@require_safe
+def store_theme(request: HttpRequest, slug: str) -> HttpResponse:
+    """The lookup page's stylesheet for `?store=<slug>` (as `theme` is the tracking page's)."""
+    store = _found(store_for_lookup(slug))
+    response = HttpResponse(theme_css(store.accent_color), content_type="text/css")
+    response["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 # --- Tracking page --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import ACTIVE_RUN_STATES, Carrier, RequestSource, RunState, SyncWindow
@@ -129,7 +130,7 @@ class ResyncRequest(models.Model):
         COOLDOWN = "cooldown", _("Cooling down")
         IN_PROGRESS = "in_progress", _("A run is in progress")
         UNAVAILABLE = "unavailable", _("Temporarily unavailable")
-        RATE_LIMITED = "rate_limited", _("Too many requests from this client")
+        RATE_LIMITED = "rate_limited", _("Per-IP limit")
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="resync_requests")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -153,12 +154,34 @@ class ResyncRequest(models.Model):
     retry_after = models.PositiveIntegerField(null=True, blank=True)
     sync_run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL)
     job = models.ForeignKey(ResyncJob, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Refusals of anonymous shoppers are counted in Redis and written as one row per shipment,
+    # client, reason and minute (services.refusals): how many requests the row stands for, and
+    # the counter it came from (one row per counter, however often a flush is retried).
+    request_count = models.PositiveIntegerField(default=1)
+    aggregate_key = models.CharField(
+        max_length=120, null=True, blank=True, unique=True, editable=False
+    )
+    # When the request came (an aggregated row: its first request).
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["store", "-created_at"], name="audit_store_created")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(request_count__gte=1), name="audit_request_count_positive"
+            ),
+        ]
 
     def __str__(self) -> str:
-        verdict = "accepted" if self.accepted else f"refused ({self.refused_reason})"
-        return f"{self.get_kind_display()} by {self.get_source_display()} · {verdict}"
+        return f"{self.get_kind_display()} by {self.get_source_display()} · {self.verdict}"
+
+    @property
+    def verdict(self) -> str:
+        """ "accepted", "refused (cooldown)", or for an aggregated row "refused ×57 (per-IP
+        limit)"."""
+        if self.accepted:
+            return "accepted"
+        times = f" ×{self.request_count}" if self.request_count > 1 else ""
+        reason = str(self.get_refused_reason_display())
+        return f"refused{times} ({reason[:1].lower()}{reason[1:]})"

@@ -7,6 +7,7 @@ import secrets
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -42,6 +43,11 @@ class Order(models.Model):
                 condition=~Q(external_id=""),
                 name="order_unique_external_id_per_store",
             ),
+        ]
+        indexes = [
+            # The shopper's lookup (tracking.selectors.order_lookup): order number and e-mail,
+            # case-insensitively, in every store at once.
+            models.Index(Lower("order_number"), Lower("customer_email"), name="order_lookup"),
         ]
 
     def __str__(self) -> str:

@@ -13,7 +13,8 @@ these. One module per sub-domain:
 - `ingest`: shipments coming in (webhooks, API, CSV): created or updated, pulled once at once;
 - `first_pulls`: those first pulls gathered into carrier batches;
 - `corrections`: a shipment pointed at another tracking number or carrier;
-- `enqueue`: every task publication; `verdicts`: the answer to a request and its audit row.
+- `enqueue`: every task publication; `verdicts`: the answer to a request and its audit row;
+- `refusals`: anonymous shoppers' refusals, counted in Redis and written once a minute.
 """
 
 from .bulk import store_bulk_resync, store_clear_bulk_cooldown, store_window_queryset
@@ -42,6 +43,7 @@ from .pulls import (
     shipments_apply_results,
     shipments_mark_failed,
 )
+from .refusals import counted_refusal, refusal_record, resync_refusals_flush
 from .runs import (
     ChunkPlan,
     chunk_by_carrier,
@@ -76,6 +78,7 @@ __all__ = [
     "TrackingNumberTaken",
     "UnsupportedCarrier",
     "carrier_resolve",
+    "counted_refusal",
     "chunk_by_carrier",
     "chunk_size",
     "fetch",
@@ -83,7 +86,9 @@ __all__ = [
     "first_pulls_take",
     "next_sync_at",
     "resync_job_execute",
+    "refusal_record",
     "resync_jobs_stalled",
+    "resync_refusals_flush",
     "retry_delay",
     "shipment_clear_cooldown",
     "shipment_correct",

@@ -24,6 +24,7 @@ SYNC_CHUNK = "shipments.tasks.sync_chunk"
 SHIPMENTS_SYNC_DUE = "shipments.tasks.shipments_sync_due"
 SYNC_RUNS_RECONCILE = "shipments.tasks.sync_runs_reconcile"
 FIRST_PULLS_FLUSH = "shipments.tasks.first_pulls_flush"
+RESYNC_REFUSALS_FLUSH = "shipments.tasks.resync_refusals_flush"
 
 
 def publish(

@@ -16,6 +16,7 @@ from ..messages import ENQUEUE_FAILED
 from ..models import RequestSource, ResyncJob, ResyncRequest, Shipment
 from ..redis_client import RedisUnavailable
 from . import enqueue
+from .refusals import refusal_record
 from .verdicts import ResyncVerdict, audit_request
 
 logger = logging.getLogger("shipments.services")  # one name, as before the split
@@ -50,8 +51,14 @@ def shipment_resync(
             logger.warning("single resync refused: Redis unavailable")
             raise
         if not gate.accepted:
-            audit_request(
-                **audit, accepted=False, refused_reason=gate.reason, retry_after=gate.retry_after
+            # An anonymous shopper's refusal is counted, not written (services.refusals).
+            refusal_record(
+                shipment=shipment,
+                source=source,
+                user=user,
+                ip_address=ip_address,
+                reason=gate.reason,
+                retry_after=gate.retry_after,
             )
             return ResyncVerdict(False, gate.retry_after, gate.reason)
         with transaction.atomic():
@@ -87,18 +94,17 @@ def single_audit(
 def shipment_resync_refuse_abuse(
     *, shipment: Shipment, source: str, ip_address: str | None, retry_after: int
 ) -> ResyncVerdict:
-    """Record a resync refused by an abuse limit (e.g. too many from one IP) in the audit."""
-    audit_request(
-        store_id=shipment.store_id,
-        kind=ResyncRequest.Kind.SINGLE,
+    """Record a resync refused by an abuse limit (e.g. too many from one IP): counted for an
+    anonymous shopper and written once a minute (services.refusals), never a row per request."""
+    reason = ResyncRequest.RefusedReason.RATE_LIMITED
+    refusal_record(
+        shipment=shipment,
         source=source,
         ip_address=ip_address,
-        shipment=shipment,
-        accepted=False,
-        refused_reason=ResyncRequest.RefusedReason.RATE_LIMITED,
+        reason=reason,
         retry_after=retry_after,
     )
-    return ResyncVerdict(False, retry_after, ResyncRequest.RefusedReason.RATE_LIMITED)
+    return ResyncVerdict(False, retry_after, reason)
 
 
 def enqueue_job_or_release(job: ResyncJob, shipment: Shipment) -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 
 import pytest
 from django.db import connection, transaction
@@ -125,6 +126,8 @@ def test_single_resync_is_audited_and_enqueued_once_on_commit(
     assert not refused.accepted
     assert refused.reason == "cooldown"
     assert refused.message == "You can resync again in 5 min 0 s."
+    # An anonymous shopper's refusal is counted in Redis and written by the flush.
+    services.resync_refusals_flush(now=time.time() + 120)
     audit = list(
         ResyncRequest.objects.order_by("id").values_list("source", "accepted", "refused_reason")
     )
