@@ -50,6 +50,11 @@ ERROR_MESSAGES = {
     "no_carrier": gettext_lazy(
         "No carrier is set for this shipment yet: choose its carrier first."
     ),
+    # The carrier answered, but we could not save what it said (our side, not the carrier's).
+    "not_stored": gettext_lazy(
+        "The carrier's latest news could not be saved; our team has been alerted. "
+        "It is tried again at the next sync."
+    ),
 }
 
 

@@ -10,10 +10,38 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
-from typing import ClassVar
+import re
+from dataclasses import dataclass, field, fields
+from functools import cache
+from typing import Any, ClassVar
 
 from .statuses import Status
+
+# What carrier text may not keep (SPEC §10): NUL and the other C0/C1 control characters
+# (Unicode category Cc) but tab, line feed and carriage return, which are plain white space (and
+# part of events' fingerprints since the first pull); lone surrogates, which no database can
+# store. Bidi controls (U+202A–U+202E, U+2066–U+2069) are format characters: kept as sent, and
+# isolated where the pages show carrier text.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean_text(value: str) -> str:
+    """Carrier text as we store it: as sent, less NUL bytes and other control characters."""
+    return _UNSTORABLE.sub("", value) if _UNSTORABLE.search(value) else value
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+def _clean_text_fields(obj: Any) -> None:
+    """Every string field of a frozen dataclass through `clean_text`, in place. Called from the
+    result dataclasses' `__post_init__`, so that no adapter can hand over uncleaned text."""
+    for name in _field_names(type(obj)):
+        value = getattr(obj, name)
+        if isinstance(value, str) and _UNSTORABLE.search(value):
+            object.__setattr__(obj, name, _UNSTORABLE.sub("", value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +57,9 @@ class TrackingEventData:
     # wall clock labelled UTC, for ordering only, and must not be presented as UTC.
     wall_clock: dt.datetime | None = None
     time_zone_known: bool = True
+
+    def __post_init__(self) -> None:
+        _clean_text_fields(self)
 
     @property
     def fingerprint(self) -> str:
@@ -73,6 +104,9 @@ class TrackingResult:
     actual_carrier_name: str = ""
     actual_carrier_url: str = ""
 
+    def __post_init__(self) -> None:
+        _clean_text_fields(self)
+
 
 # --- Errors ---------------------------------------------------------------------------------------
 
@@ -84,6 +118,7 @@ class CarrierError(Exception):
     code: ClassVar[str] = "carrier_error"
 
     def __init__(self, message: str, *, carrier: str = "", retry_after: float | None = None):
+        message = clean_text(message)  # it reaches the logs: no control characters
         super().__init__(message)
         self.message = message
         self.carrier = carrier

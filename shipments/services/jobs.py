@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.db import transaction
@@ -13,7 +14,13 @@ from resync_site.logging import log_context
 from ..carriers.base import CarrierError, InvalidCredentials, TrackingNumberNotFound
 from ..messages import error_message, result_message
 from ..models import ResyncJob
-from .pulls import fetch, retry_delay, shipments_apply_results, shipments_mark_failed
+from .pulls import (
+    STORE_ERRORS,
+    fetch,
+    retry_delay,
+    shipments_apply_results,
+    shipments_mark_failed,
+)
 
 logger = logging.getLogger("shipments.services")  # one name, as before the split
 
@@ -39,9 +46,18 @@ def resync_job_execute(*, job_id: str, attempt: int = 0) -> float | None:
         now = timezone.now()
         result = outcome.results.get(shipment.tracking_number)
         if result is not None:
-            changed = shipments_apply_results(
-                shipments=[shipment], results={shipment.tracking_number: result}, now=now
-            )
+            try:  # it writes in its own transaction: a refused value leaves nothing behind
+                changed = shipments_apply_results(
+                    shipments=[shipment], results={shipment.tracking_number: result}, now=now
+                )
+            except STORE_ERRORS as exc:
+                # Failed, never left "running" for the reconciler to run again and again.
+                logger.error(
+                    "single resync: the carrier's answer could not be stored (%s)",
+                    type(exc).__name__,
+                )
+                _job_fail(job, reason=error_message("not_stored"), now=now)
+                return None
             message = result_message(
                 changed=bool(changed),
                 latest_event_at=shipment.last_event_at,
@@ -64,14 +80,19 @@ def resync_job_execute(*, job_id: str, attempt: int = 0) -> float | None:
             and (error.retry_after is None or error.retry_after <= JOB_MAX_DELAY)
         ):
             return retry_delay(attempt, error, cap=JOB_MAX_DELAY)
-        reason = error_message(error)
-        with transaction.atomic():
-            shipments_mark_failed(shipment_ids=[shipment.pk], reason=reason, now=now)
-            ResyncJob.objects.filter(pk=job.pk).update(
-                state=ResyncJob.State.FAILED, message=reason, changed=False, finished_at=now
-            )
+        _job_fail(job, reason=error_message(error), now=now)
         level = logging.INFO if isinstance(error, TrackingNumberNotFound) else logging.WARNING
         logger.log(level, "single resync failed: %s", error.message)
         if isinstance(error, InvalidCredentials):
             logger.error("carrier %s refuses our credentials", shipment.carrier)
         return None
+
+
+def _job_fail(job: ResyncJob, *, reason: str, now: dt.datetime) -> None:
+    """The job failed for `reason` (the merchant's words); its shipment keeps its last good
+    data and says why."""
+    with transaction.atomic():
+        shipments_mark_failed(shipment_ids=[job.shipment_id], reason=reason, now=now)
+        ResyncJob.objects.filter(pk=job.pk).update(
+            state=ResyncJob.State.FAILED, message=reason, changed=False, finished_at=now
+        )

@@ -8,7 +8,7 @@ import random
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.db import DataError, IntegrityError, connections, router, transaction
 from django.db.models import Model
 
 from ..carriers.base import BatchOutcome, CarrierError, TrackingResult
@@ -25,6 +25,12 @@ NEXT_SYNC_AFTER = {
     ShipmentStatus.AVAILABLE_FOR_PICKUP: dt.timedelta(hours=6),
     ShipmentStatus.EXCEPTION: dt.timedelta(hours=6),
 }
+
+
+# What the database raises for a value it will not store (e.g. a NUL byte in PostgreSQL text, a
+# number out of range): one shipment's problem, to fail alone. Lost connections, deadlocks and
+# the like are not among them: they propagate and the task runs again.
+STORE_ERRORS = (DataError, IntegrityError)
 
 
 class UnsupportedCarrier(CarrierError):

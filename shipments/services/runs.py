@@ -23,7 +23,13 @@ from ..carriers.base import BatchOutcome, CarrierError, Throttled, TrackingNumbe
 from ..messages import error_message
 from ..models import ACTIVE_RUN_STATES, RunState, Shipment, SyncRun, SyncRunItem, SyncWindow
 from .bulk import store_window_queryset
-from .pulls import fetch, retry_delay, shipments_apply_results, shipments_mark_failed
+from .pulls import (
+    STORE_ERRORS,
+    fetch,
+    retry_delay,
+    shipments_apply_results,
+    shipments_mark_failed,
+)
 
 logger = logging.getLogger("shipments.services")  # one name, as before the split
 
@@ -229,24 +235,76 @@ def _write_chunk(
     failed: dict[int, str],
     now: dt.datetime,
 ) -> None:
-    """One transaction: results applied, failures recorded, the run's items counted once."""
+    """One transaction: results applied, failures recorded, the run's items counted once.
+
+    When the database refuses part of it (a value it cannot store), nothing of it stays and the
+    chunk is written again one shipment at a time (`_write_one_by_one`): the error costs
+    queries, the usual chunk none.
+    """
+    try:
+        with transaction.atomic():
+            changed = shipments_apply_results(shipments=shipments, results=outcome.results, now=now)
+            _record_chunk(run_id, shipments, outcome, changed, failed, now)
+    except STORE_ERRORS as exc:
+        logger.warning("chunk not written at once (%s): one shipment at a time", type(exc).__name__)
+        _write_one_by_one(run_id, [s.pk for s in shipments], outcome, failed, now)
+
+
+def _write_one_by_one(
+    run_id: int | None,
+    shipment_ids: list[int],
+    outcome: BatchOutcome,
+    failed: dict[int, str],
+    now: dt.datetime,
+) -> None:
+    """Apply each shipment's result in its own savepoint: one the database refuses fails on its
+    own (the merchant's reason, a log line with its id and the error's kind, never the data),
+    the others are applied; then the failures and the run's items in one transaction."""
+    shipments = list(Shipment.objects.filter(pk__in=shipment_ids))  # as before the rollback
+    failed = dict(failed)
+    changed: set[int] = set()
     with transaction.atomic():
-        changed = shipments_apply_results(shipments=shipments, results=outcome.results, now=now)
-        for reason in set(failed.values()):
-            shipments_mark_failed(
-                shipment_ids=[sid for sid, r in failed.items() if r == reason],
-                reason=reason,
-                now=now,
-            )
-        if run_id is not None:
-            unchanged = [
-                s.pk
-                for s in shipments
-                if s.tracking_number in outcome.results and s.pk not in changed
-            ]
-            _record_run_outcomes(
-                run_id, changed=changed, unchanged=unchanged, failed=failed, now=now
-            )
+        for shipment in shipments:
+            result = outcome.results.get(shipment.tracking_number)
+            if result is None:
+                continue
+            try:
+                with transaction.atomic():
+                    changed |= shipments_apply_results(
+                        shipments=[shipment], results={shipment.tracking_number: result}, now=now
+                    )
+            except STORE_ERRORS as exc:
+                failed[shipment.pk] = error_message("not_stored")
+                logger.error(
+                    "shipment %s: the carrier's answer could not be stored (%s)",
+                    shipment.pk,
+                    type(exc).__name__,
+                )
+        _record_chunk(run_id, shipments, outcome, changed, failed, now)
+
+
+def _record_chunk(
+    run_id: int | None,
+    shipments: list[Shipment],
+    outcome: BatchOutcome,
+    changed: set[int],
+    failed: dict[int, str],
+    now: dt.datetime,
+) -> None:
+    """The chunk's failures on their shipments, and its run's items counted once."""
+    for reason in set(failed.values()):
+        shipments_mark_failed(
+            shipment_ids=[sid for sid, r in failed.items() if r == reason],
+            reason=reason,
+            now=now,
+        )
+    if run_id is not None:
+        unchanged = [
+            s.pk
+            for s in shipments
+            if s.tracking_number in outcome.results and s.pk not in changed and s.pk not in failed
+        ]
+        _record_run_outcomes(run_id, changed=changed, unchanged=unchanged, failed=failed, now=now)
 
 
 def sync_chunk(
