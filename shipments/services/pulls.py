@@ -14,6 +14,7 @@ from django.db.models import Model
 from ..carriers.base import BatchOutcome, CarrierError, TrackingResult
 from ..carriers.registry import UnknownCarrier, get_adapter
 from ..models import FINAL_STATUSES, Shipment, ShipmentStatus, SyncOutcome, TrackingEvent
+from ..signals import ShipmentChange, shipments_changed
 
 # How soon the scheduled sync pulls a shipment again, by status (final statuses: never).
 NEXT_SYNC_AFTER = {
@@ -107,6 +108,7 @@ def shipments_apply_results(
     new_events: list[TrackingEvent] = []
     changed: set[int] = set()  # news: new events or another status
     touched: set[int] = set()  # anything people see
+    previous_status = {shipment.pk: shipment.status for shipment in targets}
     for shipment in targets:
         result = results[shipment.tracking_number]
         for event in result.events:
@@ -161,7 +163,39 @@ def shipments_apply_results(
     with transaction.atomic():
         TrackingEvent.objects.bulk_create(new_events, ignore_conflicts=True, batch_size=500)
         _update_by_pk(Shipment, targets, _APPLIED_FIELDS)
+        if changed:
+            # Listeners (shopper e-mails, merchant webhooks) write their rows in this transaction.
+            shipments_changed.send(
+                sender=Shipment,
+                changes=_changes(targets, changed, previous_status, new_events, now),
+            )
     return changed
+
+
+def _changes(
+    targets: list[Shipment],
+    changed: set[int],
+    previous_status: dict[int, str],
+    new_events: list[TrackingEvent],
+    now: dt.datetime,
+) -> list[ShipmentChange]:
+    added: dict[int, int] = {}
+    for event in new_events:
+        added[event.shipment_id] = added.get(event.shipment_id, 0) + 1
+    return [
+        ShipmentChange(
+            shipment_id=shipment.pk,
+            store_id=shipment.store_id,
+            order_id=shipment.order_id,
+            previous_status=previous_status[shipment.pk],
+            status=shipment.status,
+            new_events=added.get(shipment.pk, 0),
+            shipped_at=shipment.shipped_at,
+            at=now,
+        )
+        for shipment in targets
+        if shipment.pk in changed
+    ]
 
 
 def _update_by_pk(model: type[Model], objs: list[Model], field_names: list[str]) -> None:
