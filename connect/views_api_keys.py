@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from shipments.responses import json_error, posted_field, wants_json
+from shipments.responses import json_error, posted_field, unreadable_json, wants_json
 from shipments.scoping import merchant_view
 
 from . import presenters, selectors, services
@@ -35,6 +35,8 @@ def api_keys(request: HttpRequest) -> HttpResponse:
     store = request.store
     errors: dict[str, list[str]] = {}
     new_key, raw_key = None, ""
+    if request.method == "POST" and unreadable_json(request):
+        return json_error(_("The request body is not valid JSON."), 400)
     if request.method == "POST":
         try:
             new_key, raw_key = services.api_key_create(

@@ -22,9 +22,6 @@ from django.utils.translation import gettext as _
 from shipments.responses import wants_json
 
 from .csp import ADMIN_ALLOWANCES, ADMIN_PREFIX
-from .jsonbody import BadJSON, parse_json
-
-JSON_BODY_PREFIXES = ("/app/", "/track/", "/accounts/")
 
 
 class SiteCSPMiddleware(CSPMiddleware):
@@ -48,8 +45,6 @@ class JsonErrorsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if self._unreadable_json(request):
-            return JsonResponse({"error": _("The request body is not valid JSON.")}, status=400)
         response = self.get_response(request)
         if not wants_json(request) or _is_json(response):
             return response
@@ -63,22 +58,6 @@ class JsonErrorsMiddleware:
             answer["WWW-Authenticate"] = 'Session realm="resync"'
             return answer
         return response
-
-    @staticmethod
-    def _unreadable_json(request: HttpRequest) -> bool:
-        """A JSON body to the site's pages that is not JSON, or nested absurdly deep: 400 before
-        any view (the API and the webhooks answer such bodies in their own error shapes)."""
-        if request.method not in ("POST", "PUT", "PATCH") or not request.path.startswith(
-            JSON_BODY_PREFIXES
-        ):
-            return False
-        if request.content_type != "application/json" or not request.body:
-            return False
-        try:
-            parse_json(request.body)
-        except BadJSON:
-            return True
-        return False
 
     @staticmethod
     def _to_sign_in(request: HttpRequest, response: HttpResponse) -> bool:

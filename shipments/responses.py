@@ -40,6 +40,18 @@ def posted_field(request: HttpRequest, name: str) -> str:
     return ""
 
 
+def unreadable_json(request: HttpRequest) -> bool:
+    """A JSON body that is not JSON (or nested absurdly deep): the view answers 400 rather than
+    acting on defaults."""
+    if request.content_type != "application/json" or not request.body:
+        return False
+    try:
+        parse_json(request.body)
+    except BadJSON:
+        return True
+    return False
+
+
 def json_error(message: str, status: int, *, retry_after: int | None = None, **extra: Any):
     body: dict[str, Any] = {"error": message, **extra}
     if retry_after is not None:
