@@ -6,6 +6,7 @@ import contextlib
 import contextvars
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 _context: contextvars.ContextVar[dict[str, object] | None] = contextvars.ContextVar(
     "resync_log_context", default=None
@@ -40,3 +41,52 @@ class OneLineFilter(logging.Filter):
         record.exc_info = None
         record.exc_text = None
         return True
+
+
+LINE_FORMAT = "%(asctime)s %(levelname)s %(process)d %(name)s [%(context)s] %(message)s"
+
+
+def logging_config(level: str) -> dict[str, Any]:
+    """`LOGGING` for the settings: one format for web and workers, to stderr, with the context."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "context": {"()": "resync_site.logging.ContextFilter"},
+            "one_line": {"()": "resync_site.logging.OneLineFilter"},
+        },
+        "formatters": {
+            "standard": {
+                "format": LINE_FORMAT,
+            }
+        },
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stderr",
+                "formatter": "standard",
+                "filters": ["context"],
+            }
+        },
+        "root": {"handlers": ["stderr"], "level": level},
+        "loggers": {
+            "django.db.backends": {"level": "INFO"},
+            "celery": {"level": level},
+            # A bad Host header or an oversized body is a plain 400: one line, no traceback. (A
+            # logger's filters see only its own records, so each of Django's is named.)
+            **{
+                f"django.security.{name}": {"filters": ["one_line"]}
+                for name in (
+                    "DisallowedHost",
+                    "DisallowedRedirect",
+                    "RequestDataTooBig",
+                    "TooManyFieldsSent",
+                    "TooManyFilesSent",
+                    "SuspiciousFileOperation",
+                    "SuspiciousMultipartForm",
+                    "SuspiciousOperation",
+                    "SuspiciousSession",
+                )
+            },
+        },
+    }

@@ -14,6 +14,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from resync_site.csp import SITE_POLICY, bad_frame_ancestors
+from resync_site.logging import logging_config
 from shipments.carriers import catalogue as carrier_catalogue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -362,45 +363,4 @@ if env.bool("USE_X_FORWARDED_PROTO", default=False):
 
 # --- Logging: one format for web and workers, to stderr, with store/shipment/run ids ---
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "context": {"()": "resync_site.logging.ContextFilter"},
-        "one_line": {"()": "resync_site.logging.OneLineFilter"},
-    },
-    "formatters": {
-        "standard": {
-            "format": "%(asctime)s %(levelname)s %(process)d %(name)s [%(context)s] %(message)s",
-        }
-    },
-    "handlers": {
-        "stderr": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stderr",
-            "formatter": "standard",
-            "filters": ["context"],
-        }
-    },
-    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "INFO"},
-        "celery": {"level": LOG_LEVEL},
-        # A bad Host header or an oversized body is a plain 400: one line, no traceback. (A
-        # logger's filters see only its own records, so each of Django's is named.)
-        **{
-            f"django.security.{name}": {"filters": ["one_line"]}
-            for name in (
-                "DisallowedHost",
-                "DisallowedRedirect",
-                "RequestDataTooBig",
-                "TooManyFieldsSent",
-                "TooManyFilesSent",
-                "SuspiciousFileOperation",
-                "SuspiciousMultipartForm",
-                "SuspiciousOperation",
-                "SuspiciousSession",
-            )
-        },
-    },
-}
+LOGGING = logging_config(LOG_LEVEL)  # resync_site/logging.py

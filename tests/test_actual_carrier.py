@@ -119,7 +119,7 @@ def test_tracking_page_names_and_links_the_real_carrier_never_the_aggregator(
     page_url = shipment.get_tracking_url()
 
     html = client.get(page_url).content.decode()
-    assert f"<dd>{name}</dd>" in html
+    assert f"<dd><bdi>{name}</bdi></dd>" in html  # carrier text is isolated (bidi-safe)
     assert f'href="{url}"'.replace("&", "&amp;") in html
     response = client.get(page_url, **JSON)
     data = response.json()
