@@ -442,3 +442,20 @@ def test_a_bad_host_or_an_oversized_body_logs_one_line(client, caplog, settings)
         assert record.exc_info is None
         assert "\n" not in record.getMessage()
     assert "Traceback" not in caplog.text
+
+
+def test_sign_in_brute_force_is_throttled_on_both_sign_in_pages(settings):
+    """After 10 failed sign-ins from one client, both sign-in pages answer 429 (JSON for JSON
+    clients) and no password is checked (resync_site/tests/test_sign_in.py has the details)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    make_user("brute", store=make_store(slug="brute"))
+    attacker = Client(REMOTE_ADDR="203.0.113.99")
+    form = {"username": "brute", "password": "wrong"}
+    statuses = [attacker.post("/accounts/login/", form).status_code for _ in range(11)]
+    assert statuses[:9] == [200] * 9
+    assert statuses[-1] == 429
+    for path in ("/accounts/login/", "/admin/login/"):
+        refused = attacker.post(path, form, **JSON)
+        _check(refused, 429)
+        assert refused.json()["retry_after"] >= 1
+        assert int(refused["Retry-After"]) >= 1
