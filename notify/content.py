@@ -108,6 +108,17 @@ def email_context(email: ShopperEmail) -> dict[str, Any]:
     }
 
 
+class ShopperMessage(EmailMultiAlternatives):
+    """Headers are not folded below RFC 5322's hard limit (998): a folded `List-Unsubscribe`
+    (its URL alone is longer than 78 characters) reads back with a leading space in some
+    clients' parsers."""
+
+    def message(self) -> Any:
+        msg = super().message()
+        msg.policy = msg.policy.clone(max_line_length=998)
+        return msg
+
+
 def build_message(email: ShopperEmail) -> EmailMultiAlternatives:
     """The whole e-mail, in the site's language (shoppers have no account to say theirs)."""
     with translation.override(settings.LANGUAGE_CODE):
@@ -122,7 +133,7 @@ def build_message(email: ShopperEmail) -> EmailMultiAlternatives:
         headers["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     sender = formataddr((email.store.brand_name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
-    message = EmailMultiAlternatives(
+    message = ShopperMessage(
         subject=subject, body=text, from_email=sender, to=[email.to_email], headers=headers
     )
     message.attach_alternative(html, "text/html")

@@ -229,14 +229,7 @@ SHOPIFY_WEBHOOK_RETENTION_DAYS = env.int("SHOPIFY_WEBHOOK_RETENTION_DAYS", defau
 # --- Shopper e-mails (docs/contract.md §8) -------------------------------------------------------
 # https://django-environ.readthedocs.io/en/latest/types.html#environ-env-email-url
 # e.g. smtp://user:password@mail.example.com:587/?tls=True; `./run` uses its sink, smtp://127.0.0.1:1025.
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://127.0.0.1:25")
-EMAIL_BACKEND = EMAIL_CONFIG["EMAIL_BACKEND"]
-EMAIL_HOST = EMAIL_CONFIG.get("EMAIL_HOST", "")
-EMAIL_PORT = EMAIL_CONFIG.get("EMAIL_PORT") or 25
-EMAIL_HOST_USER = EMAIL_CONFIG.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = EMAIL_CONFIG.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = EMAIL_CONFIG.get("EMAIL_USE_TLS", False)
-EMAIL_USE_SSL = EMAIL_CONFIG.get("EMAIL_USE_SSL", False)
+vars().update(env.email_url("EMAIL_URL", default="smtp://127.0.0.1:25"))  # EMAIL_HOST, …
 EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)  # seconds, every SMTP call
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Resync <no-reply@localhost>")
 # Absolute links in e-mails (tracking page, unsubscribe) start with this.
