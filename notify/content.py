@@ -75,6 +75,12 @@ def _when(value: dt.datetime | None, store: Store) -> str:
     return formats.date_format(timezone.localtime(value, store.tz), "DATETIME_FORMAT")
 
 
+def _day(value: dt.datetime | None, store: Store) -> str:
+    if value is None:
+        return ""
+    return formats.date_format(timezone.localtime(value, store.tz), "DATE_FORMAT")
+
+
 def email_context(email: ShopperEmail) -> dict[str, Any]:
     store = email.store
     shipment: Shipment | None = email.shipment
@@ -99,7 +105,7 @@ def email_context(email: ShopperEmail) -> dict[str, Any]:
         "order_number": order_number,
         "tracking_number": parcel.tracking_number,
         "carrier_name": carrier_name,
-        "estimated_delivery": _when(parcel.estimated_delivery, store),
+        "estimated_delivery": _day(parcel.estimated_delivery, store),
         "event": event,
         "event_time": _when(event.occurred_at, store) if event else "",
         "tracking_url": tracking_url,
