@@ -8,10 +8,13 @@ e-mails for that order.
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+
+from shipments.responses import json_error, wants_json
 
 from . import selectors, services
 
@@ -21,10 +24,16 @@ from . import selectors, services
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     order = selectors.order_for_unsubscribe_token(token=token)
     if order is None:
+        if wants_json(request):
+            return json_error(_("This link is not valid."), 404)
         return render(request, "notify/unsubscribe_invalid.html", status=404)
     context = {"order": order, "brand_name": order.store.brand_name}
     if request.method == "POST":
         services.order_unsubscribe(order=order)
+        if wants_json(request):
+            return JsonResponse({"unsubscribed": True})
         return render(request, "notify/unsubscribed.html", context)
     already = hasattr(order, "shopper_unsubscribe")
+    if wants_json(request):
+        return JsonResponse({"unsubscribed": already})
     return render(request, "notify/unsubscribe.html", {**context, "already": already})

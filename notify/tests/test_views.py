@@ -192,6 +192,21 @@ def test_a_bad_or_forged_token_is_404(client, shipment, token):
     assert not OrderUnsubscribe.objects.exists()
 
 
+def test_json_clients_get_json_answers(client, shipment):
+    assert client.get("/notify/unsubscribe/nonsense/", **JSON).json()["error"]
+    assert client.get(_path(shipment.order_id), **JSON).json() == {"unsubscribed": False}
+    assert client.post(_path(shipment.order_id), **JSON).json() == {"unsubscribed": True}
+    assert client.get(_path(shipment.order_id), **JSON).json() == {"unsubscribed": True}
+
+
+def test_deeply_nested_json_is_a_400(merchant_client):
+    assert _post_json(merchant_client, URL, None).status_code == 400
+    deep = "[" * 100_000 + "]" * 100_000
+    response = merchant_client.post(URL, deep, content_type="application/json", **JSON)
+    assert response.status_code == 400
+    assert response.json()["error"]
+
+
 def test_a_token_made_with_another_salt_is_refused(client, shipment):
     from django.core import signing
 
