@@ -81,3 +81,24 @@ def test_an_old_parcel_mails_nobody(worker, sandbox, mailbox):
     time.sleep(1)
     assert not ShopperEmail.objects.filter(shipment=old).exists()
     assert [m for m in mailbox.messages if m["To"] == old.order.customer_email] == []
+
+
+def test_a_greylisting_server_gets_the_email_once_on_a_later_try(worker, sandbox, mailbox):
+    """451 to the first attempt: the worker publishes the task again with a backoff
+    (NOTIFY_RETRY_BASE_SECONDS is 0.5 s in tests) and the second attempt delivers it, once."""
+    mailbox.refuse("451 4.7.1 Greylisted, please try again", times=1)
+    store = make_store()
+    shipment = make_shipment(store, carrier="dhl")
+    sandbox.add_event(shipment.tracking_number, status="delivered", description="Front door")
+    _resync(shipment)
+    email = wait_for(
+        lambda: (
+            (e := ShopperEmail.objects.filter(shipment=shipment).first())
+            and e.state == "sent"
+            and e
+        ),
+        30,
+    )
+    assert email.attempts == 2
+    assert email.last_error == ""  # cleared once sent
+    assert len(mailbox.messages) == 1
