@@ -6,4 +6,5 @@ pytest_plugins = [
     "shipments.tests.sandbox_fixtures",
     "shipments.tests.worker_fixtures",
     "shipments.tests.browser_fixtures",
+    "notify.tests.mail_fixtures",
 ]

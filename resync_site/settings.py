@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "shipments",
     "tracking",
     "connect",
+    # Shopper e-mails when a parcel moves (listens to shipments.signals.shipments_changed).
+    "notify",
     "ninja",  # the merchant API's docs page (/api/v1/docs) with its own static files
     "axes",  # sign-in throttling (see "Sign-in throttling" below)
     # A development and test tool (its command and the `track sandbox` code); no product app
@@ -224,6 +226,33 @@ SHOPIFY_API_SECRET = env.str("SHOPIFY_API_SECRET", default="")
 SHOPIFY_WEBHOOK_MAX_BYTES = env.int("SHOPIFY_WEBHOOK_MAX_BYTES", default=2 * 1024 * 1024)
 # Webhook ids are remembered this long (Shopify retries a delivery for a few hours at most).
 SHOPIFY_WEBHOOK_RETENTION_DAYS = env.int("SHOPIFY_WEBHOOK_RETENTION_DAYS", default=7)
+
+# --- Shopper e-mails (docs/contract.md §8) -------------------------------------------------------
+# https://django-environ.readthedocs.io/en/latest/types.html#environ-env-email-url
+# e.g. smtp://user:password@mail.example.com:587/?tls=True; `./run` uses its sink, smtp://127.0.0.1:1025.
+vars().update(env.email_url("EMAIL_URL", default="smtp://127.0.0.1:25"))  # EMAIL_HOST, …
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)  # seconds, every SMTP call
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Resync <no-reply@localhost>")
+# Absolute links in e-mails (tracking page, unsubscribe) start with this.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# A shipment shipped more than this many days ago never triggers an e-mail (imported history).
+NOTIFY_HORIZON_DAYS = env.int("NOTIFY_HORIZON_DAYS", default=14)
+# Transient SMTP failures: tried again after ~base, 2×base, … (full jitter), at most the cap
+# (kept under CARRIER_MAX_RETRY_DELAY: a longer countdown could be redelivered), at most
+# NOTIFY_MAX_ATTEMPTS attempts in all.
+NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=30.0)
+NOTIFY_RETRY_MAX_SECONDS = min(
+    float(CARRIER_MAX_RETRY_DELAY), env.float("NOTIFY_RETRY_MAX_SECONDS", default=900.0)
+)
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)
+# The reconciler: a row `sending` this long is marked `unknown` (never resent); a row `pending`
+# this long past its time is published again.
+NOTIFY_SENDING_STALE_SECONDS = env.int("NOTIFY_SENDING_STALE_SECONDS", default=600)
+NOTIFY_PENDING_STALE_SECONDS = env.int("NOTIFY_PENDING_STALE_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["reconcile-shopper-emails"] = {
+    "task": "notify.tasks.shopper_emails_reconcile",
+    "schedule": float(RECONCILE_INTERVAL_SECONDS),
+}
 
 # --- Carriers ------------------------------------------------------------------------------------
 CARRIER_SANDBOX_URL = env.str("CARRIER_SANDBOX_URL", default="")

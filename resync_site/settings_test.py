@@ -17,6 +17,11 @@ for _name, _value in {
     "WHITENOISE_USE_FINDERS": "1",
     "REDIS_URL": "redis://127.0.0.1:6379/15",
     "LOG_LEVEL": "WARNING",
+    # Links in e-mails; mail itself goes to pytest-django's memory, or to the test SMTP server
+    # (notify/tests/mail_fixtures.py) in tests and workers that ask for it.
+    "SITE_URL": "http://resync.test",
+    "EMAIL_URL": "dummymail://",
+    "NOTIFY_RETRY_BASE_SECONDS": "0.5",
 }.items():
     os.environ.setdefault(_name, _value)
 os.environ.setdefault("CELERY_BROKER_URL", os.environ["REDIS_URL"])

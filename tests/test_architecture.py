@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PRODUCT_APPS = ("shipments", "tracking", "connect", "resync_site")
+PRODUCT_APPS = ("shipments", "tracking", "connect", "notify", "resync_site")
 APPS = (*PRODUCT_APPS, "carrier_sandbox")
 MAX_LINES = 400
 
@@ -154,6 +154,12 @@ def test_no_product_app_imports_the_sandbox():
         ("shipments", ("connect",)),
         ("tracking", ("connect",)),
         ("connect.services", ("django.http", "connect.views", "connect.api")),
+        # Shopper e-mails listen to the domain's signal; the domain never knows about them.
+        ("shipments", ("notify",)),
+        ("tracking", ("notify",)),
+        ("notify.services", ("notify.tasks", "notify.views", "notify.settings_views")),
+        ("notify.services", ("django.http",)),
+        ("notify.selectors", ("notify.services", "notify.tasks", "django.http")),
     ],
 )
 def test_allowed_directions(module_prefix: str, forbidden: tuple[str, ...]):
@@ -169,8 +175,9 @@ def test_allowed_directions(module_prefix: str, forbidden: tuple[str, ...]):
     assert offenders == {}
 
 
-def test_only_the_worker_loads_the_tasks():
-    importers = {m for m, targets in _importers("shipments.tasks").items() if targets}
+@pytest.mark.parametrize("tasks", ["shipments.tasks", "notify.tasks"])
+def test_only_the_worker_loads_the_tasks(tasks: str):
+    importers = {m for m, targets in _importers(tasks).items() if targets}
     assert importers == set()
 
 

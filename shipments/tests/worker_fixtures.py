@@ -61,14 +61,15 @@ def start_worker(env: dict[str, str], log: Path = LOG, concurrency: int = 2) -> 
 
 @pytest.fixture(scope="session")
 def celery_worker_process(
-    django_db_setup: Any, django_db_blocker: Any, carrier_sandbox: Any
+    django_db_setup: Any, django_db_blocker: Any, carrier_sandbox: Any, mail_server: Any
 ) -> Iterator[Process]:
-    """One real worker for the whole session, consuming both queues."""
+    """One real worker for the whole session, consuming both queues, sending e-mail to the
+    session's SMTP server (notify/tests/mail_fixtures.py)."""
     from shipments.redis_client import get_redis
 
     get_redis().delete("interactive", "bulk")  # nothing left over from earlier runs
     with django_db_blocker.unblock():
-        env = worker_env(carrier_sandbox.url)
+        env = worker_env(carrier_sandbox.url, EMAIL_URL=mail_server.url)
     worker = start_worker(env)
     yield worker
     worker.stop()
