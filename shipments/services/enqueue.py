@@ -13,7 +13,7 @@ from celery import current_app
 from django.conf import settings
 from kombu.exceptions import OperationalError
 
-from ..redis_client import RedisError, RedisUnavailable
+from ..redis_client import CircuitOpen, RedisError, RedisUnavailable, breaker_for_url
 
 INTERACTIVE = "interactive"
 BULK = "bulk"
@@ -40,7 +40,15 @@ def publish(
     configured time limits. Without `ignore_result` in the message, a single resync waited
     twice as long in the queue during a bulk run (bench/single_during_bulk.py: p50 0.3 s →
     0.6 s).
+
+    The broker's server has the same circuit breaker as the app's own Redis calls: a broker
+    that timed out a moment ago is not asked again until its open period is over.
     """
+    breaker = breaker_for_url(settings.CELERY_BROKER_URL)
+    try:
+        breaker.allow()
+    except CircuitOpen as exc:
+        raise RedisUnavailable(f"broker unavailable: {exc}") from exc
     try:
         current_app.send_task(
             name,
@@ -53,7 +61,9 @@ def publish(
             soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
         )
     except (OperationalError, RedisError, OSError) as exc:
+        breaker.failure(exc)
         raise RedisUnavailable(f"broker unavailable: {exc}") from exc
+    breaker.success()
 
 
 def resync_job(job_id: str, *, attempt: int = 0, countdown: float | None = None) -> None:
