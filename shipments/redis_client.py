@@ -37,19 +37,22 @@ class RedisUnavailable(Exception):
 
 # --- The breakers, one per Redis server -----------------------------------------------------------
 
-_breakers: dict[str, CircuitBreaker] = {}
+_breakers: dict[tuple[int, str], CircuitBreaker] = {}  # by process (a fork starts afresh)
 _breakers_lock = threading.Lock()
+OPEN_JITTER = 0.2  # each open period lasts 1 to 1.2 × REDIS_BREAKER_OPEN_SECONDS
 
 
 def breaker_for(server: str) -> CircuitBreaker:
     """The process's breaker for `server` ("host:port" or a socket path)."""
+    key = (os.getpid(), server)
     with _breakers_lock:
-        breaker = _breakers.get(server)
+        breaker = _breakers.get(key)
         if breaker is None:
-            breaker = _breakers[server] = CircuitBreaker(
+            breaker = _breakers[key] = CircuitBreaker(
                 f"redis {server}",
                 failure_threshold=settings.REDIS_BREAKER_FAILURES,
                 open_seconds=settings.REDIS_BREAKER_OPEN_SECONDS,
+                jitter=OPEN_JITTER,
             )
         return breaker
 

@@ -101,6 +101,26 @@ def test_a_trial_that_never_reports_is_replaced_after_the_open_period(clock):
     assert b.state == CLOSED
 
 
+def test_jitter_lengthens_each_open_period_by_a_random_share(clock):
+    b = breaker(clock, jitter=0.5)
+    periods = set()
+    for _ in range(20):
+        b.failure()
+        opened = clock.now
+        while True:
+            clock.now += 0.25
+            try:
+                b.allow()
+            except CircuitOpen:
+                continue
+            break
+        periods.add(clock.now - opened)
+        b.success()
+    assert min(periods) >= 5.0
+    assert max(periods) <= 7.5 + 0.25
+    assert len(periods) > 1
+
+
 def test_a_late_failure_of_a_call_made_before_opening_does_not_extend_the_period(clock):
     b = breaker(clock)
     b.failure()
