@@ -18,6 +18,7 @@ REDIS_BREAKER_OPEN_SECONDS=0 (every call tries Redis: the breaker is off) to see
 
 from __future__ import annotations
 
+import itertools
 import signal
 import sys
 import threading
@@ -143,8 +144,9 @@ def hang_phase(d: Drill, shopper: Browser, tokens: list[str], phases: Phases):
 
 
 def recovery_phase(d: Drill, shopper: Browser, tokens: list[str], resumed: float, limit: float):
-    """Click resync (a shipment not clicked before) every 0.1 s until one is accepted."""
-    for token in tokens:
+    """Click resync every 0.1 s until one is accepted (a 503 starts no cooldown: the shipments
+    may come round again)."""
+    for token in itertools.cycle(tokens):
         response = shopper.post(f"/track/{token}/resync/")
         if response.status_code == 202:
             took = time.monotonic() - resumed
