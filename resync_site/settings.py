@@ -134,7 +134,7 @@ CACHES = {
 }
 
 # Circuit breaker around every Redis server the app talks to (cooldowns, the cache above, broker
-# publishes; shipments/redis_client.py): after REDIS_BREAKER_FAILURES timeouts or failed
+# publishes; shipments/redis_client.py): after REDIS_BREAKER_FAILURES timeouts or slow failed
 # connects in a row, calls fail at once (pages render without a countdown, resyncs answer 503)
 # for REDIS_BREAKER_OPEN_SECONDS; then one trial call closes it again or opens another period.
 REDIS_BREAKER_FAILURES = env.int("REDIS_BREAKER_FAILURES", default=1)

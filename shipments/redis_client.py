@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -74,14 +75,18 @@ def reset_breakers() -> None:
 # --- Connections that ask the breaker -------------------------------------------------------------
 
 _TIMEOUTS = (redis.TimeoutError, TimeoutError)
+# A connect that fails this fast (refused: Redis is down or restarting) costs nothing and opens
+# nothing, so a restarted Redis is used at once; a slower one (a timeout, a slow DNS) counts.
+SLOW_CONNECT_FAILURE = 0.05
 _FAILURES = (redis.ConnectionError, redis.TimeoutError, OSError)
 
 
 class _Guarded:
     """Mixed into a redis-py connection class. A call (connect, or send a command) is refused
-    at once while the breaker is open; a timeout anywhere, or a failed connect, counts as a
-    failure; any reply (an error reply too) counts as a success. Other errors on an open socket
-    (Redis restarted and closed it) are left to the retry, whose connect then counts."""
+    at once while the breaker is open; a timeout anywhere, or a connect that failed slowly,
+    counts as a failure; any reply (an error reply too) counts as a success. Errors that cost no
+    time (a refused connect; a socket that a restarted Redis closed, replaced by the retry) open
+    nothing."""
 
     _depth = 0  # > 0 inside one of our calls: its handshake and health check are part of it
 
@@ -95,10 +100,12 @@ class _Guarded:
         breaker = self._breaker()
         breaker.allow()
         self._depth += 1
+        started = time.monotonic()
         try:
             super().connect_check_health(check_health, retry_socket_connect)
         except _FAILURES as exc:
-            if not isinstance(exc, CircuitOpen):
+            slow = time.monotonic() - started >= SLOW_CONNECT_FAILURE
+            if isinstance(exc, _TIMEOUTS) or (slow and not isinstance(exc, CircuitOpen)):
                 breaker.failure(exc)
             raise
         finally:

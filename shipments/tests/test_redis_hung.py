@@ -200,3 +200,34 @@ def own_redis_url() -> str:
     from django.conf import settings
 
     return settings.REDIS_URL
+
+
+def test_a_refused_connection_opens_nothing_so_a_restarted_redis_is_used_at_once(settings, store):
+    """Redis down (connection refused) fails in microseconds: no open period to wait out once
+    it is back (drills/redis_restarted.py: no 503 later than 5 s after the restart)."""
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+    _client.cache_clear()
+    shipment = make_shipment(store)
+    try:
+        assert shipment_wait(shipment) == 0
+        assert breaker_for_url(settings.REDIS_URL).state == CLOSED
+    finally:
+        _client.cache_clear()
+
+
+def test_a_broker_publish_that_fails_opens_the_breaker_of_its_server(settings, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6399/3"
+    sent: list[str] = []
+
+    def unanswered(name, **kw):
+        sent.append(name)
+        raise OperationalError("timed out")
+
+    monkeypatch.setattr(enqueue.current_app, "send_task", unanswered)
+    for _ in range(3):
+        with pytest.raises(RedisUnavailable, match="broker unavailable"):
+            enqueue.run_dispatch(1)
+    assert sent == [enqueue.SYNC_RUN_DISPATCH]  # asked once, then refused at once
+    assert breaker_for_url("redis://127.0.0.1:6399/0").state == OPEN
