@@ -183,3 +183,8 @@ def _client(url: str, timeout: float, pid: int) -> redis.Redis:
 def get_redis() -> redis.Redis:
     """A client per process (a forked worker does not share its parent's sockets)."""
     return _client(settings.REDIS_URL, settings.REDIS_SOCKET_TIMEOUT, os.getpid())
+
+
+def broker_client() -> redis.Redis:
+    """The broker's Redis with our short timeouts (for a PING, never for messages)."""
+    return _client(settings.CELERY_BROKER_URL, settings.REDIS_SOCKET_TIMEOUT, os.getpid())

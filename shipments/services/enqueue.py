@@ -13,7 +13,8 @@ from celery import current_app
 from django.conf import settings
 from kombu.exceptions import OperationalError
 
-from ..redis_client import CircuitOpen, RedisError, RedisUnavailable, breaker_for_url
+from ..circuit import CLOSED
+from ..redis_client import RedisError, RedisUnavailable, breaker_for_url, broker_client
 
 INTERACTIVE = "interactive"
 BULK = "bulk"
@@ -42,12 +43,16 @@ def publish(
     0.6 s).
 
     The broker's server has the same circuit breaker as the app's own Redis calls: a broker
-    that timed out a moment ago is not asked again until its open period is over.
+    that timed out a moment ago is not asked again until its open period is over, and then a
+    PING (one `REDIS_SOCKET_TIMEOUT`) is the trial, not a publish (kombu's timeouts and its
+    retry make a publish to a hung broker take about 6 s).
     """
     breaker = breaker_for_url(settings.CELERY_BROKER_URL)
     try:
+        if breaker.state != CLOSED:
+            broker_client().ping()  # through the same breaker: refused, or the trial
         breaker.allow()
-    except CircuitOpen as exc:
+    except RedisError as exc:
         raise RedisUnavailable(f"broker unavailable: {exc}") from exc
     try:
         current_app.send_task(

@@ -231,3 +231,25 @@ def test_a_broker_publish_that_fails_opens_the_breaker_of_its_server(settings, m
             enqueue.run_dispatch(1)
     assert sent == [enqueue.SYNC_RUN_DISPATCH]  # asked once, then refused at once
     assert breaker_for_url("redis://127.0.0.1:6399/0").state == OPEN
+
+
+def test_after_the_open_period_the_broker_trial_is_a_quick_ping_not_a_slow_publish(
+    own_redis, monkeypatch
+):
+    sent: list[str] = []
+    monkeypatch.setattr(enqueue.current_app, "send_task", lambda name, **kw: sent.append(name))
+    breaker = breaker_for_url(own_redis_url())
+    with frozen(own_redis):
+        breaker.failure(TimeoutError("publish timed out"))  # what a hung publish ends with
+        time.sleep(OPEN_SECONDS * (1 + OPEN_JITTER) + 0.05)
+        started = time.monotonic()
+        with pytest.raises(RedisUnavailable, match="broker unavailable"):
+            enqueue.run_dispatch(1)
+        took = time.monotonic() - started
+    assert took < 2 * TIMEOUT + 0.3  # kombu would take ~6 s against a hung broker
+    assert sent == []
+    assert breaker.state == OPEN
+    time.sleep(OPEN_SECONDS * (1 + OPEN_JITTER) + 0.05)
+    enqueue.run_dispatch(1)  # Redis is back: the PING closes the breaker, the task goes
+    assert sent == [enqueue.SYNC_RUN_DISPATCH]
+    assert breaker.state == CLOSED
