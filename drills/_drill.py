@@ -246,7 +246,14 @@ class Seeded:
     by_carrier: dict[str, list[int]] = field(default_factory=dict)
 
 
-def arguments(description: str, *, full_n: int | None = None, quick_n: int | None = None):
+def arguments(
+    description: str,
+    *,
+    full_n: int | None = None,
+    quick_n: int | None = None,
+    options: Callable[[argparse.ArgumentParser], None] | None = None,
+):
+    """The options every drill takes; `options(parser)` adds a drill's own."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--quick", action="store_true", help="CI size: fewer shipments, shorter waits"
@@ -263,6 +270,8 @@ def arguments(description: str, *, full_n: int | None = None, quick_n: int | Non
             help=f"shipments to seed (default {full_n}, --quick {quick_n})",
         )
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
+    if options is not None:
+        options(parser)
     args = parser.parse_args()
     if full_n is not None and args.shipments is None:
         args.shipments = quick_n if args.quick else full_n

@@ -138,11 +138,19 @@ CACHES = {
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "resync-cache",
         "OPTIONS": {
+            "pool_class": "shipments.redis_client.GuardedConnectionPool",  # the breaker below
             "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
             "socket_timeout": REDIS_SOCKET_TIMEOUT,
         },
     }
 }
+
+# Circuit breaker around every Redis server the app talks to (cooldowns, the cache above, broker
+# publishes; shipments/redis_client.py): after REDIS_BREAKER_FAILURES timeouts or slow failed
+# connects in a row, calls fail at once (pages render without a countdown, resyncs answer 503)
+# for REDIS_BREAKER_OPEN_SECONDS; then one trial call closes it again or opens another period.
+REDIS_BREAKER_FAILURES = env.int("REDIS_BREAKER_FAILURES", default=1)
+REDIS_BREAKER_OPEN_SECONDS = env.float("REDIS_BREAKER_OPEN_SECONDS", default=5.0)
 
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html (CELERY_ namespace)
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)

@@ -13,7 +13,8 @@ from celery import current_app
 from django.conf import settings
 from kombu.exceptions import OperationalError
 
-from ..redis_client import RedisError, RedisUnavailable
+from ..circuit import CLOSED
+from ..redis_client import RedisError, RedisUnavailable, breaker_for_url, broker_client
 
 INTERACTIVE = "interactive"
 BULK = "bulk"
@@ -41,7 +42,19 @@ def publish(
     configured time limits. Without `ignore_result` in the message, a single resync waited
     twice as long in the queue during a bulk run (bench/single_during_bulk.py: p50 0.3 s →
     0.6 s).
+
+    The broker's server has the same circuit breaker as the app's own Redis calls: a broker
+    that timed out a moment ago is not asked again until its open period is over, and then a
+    PING (one `REDIS_SOCKET_TIMEOUT`) is the trial, not a publish (kombu's timeouts and its
+    retry make a publish to a hung broker take about 6 s).
     """
+    breaker = breaker_for_url(settings.CELERY_BROKER_URL)
+    try:
+        if breaker.state != CLOSED:
+            broker_client().ping()  # through the same breaker: refused, or the trial
+        breaker.allow()
+    except RedisError as exc:
+        raise RedisUnavailable(f"broker unavailable: {exc}") from exc
     try:
         current_app.send_task(
             name,
@@ -54,7 +67,9 @@ def publish(
             soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
         )
     except (OperationalError, RedisError, OSError) as exc:
+        breaker.failure(exc)
         raise RedisUnavailable(f"broker unavailable: {exc}") from exc
+    breaker.success()
 
 
 def resync_job(job_id: str, *, attempt: int = 0, countdown: float | None = None) -> None:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from shipments.carriers.numbers import example_number
 from shipments.models import Membership, Order, Shipment, Store
-from shipments.redis_client import get_redis
+from shipments.redis_client import get_redis, reset_breakers
 from shipments.services import enqueue
 
 _seq = itertools.count(1)
@@ -24,8 +24,10 @@ def clean_redis() -> Iterator[None]:
     """Every test starts without our keys in the test Redis database (see conftest).
 
     Only the app's keys go: the broker's queues and bindings in the same database stay, so a
-    worker started for a module keeps receiving.
+    worker started for a module keeps receiving. Each test starts with closed circuit breakers
+    (a Redis made to fail by one test is not skipped in the next).
     """
+    reset_breakers()
     client = get_redis()
 
     def wipe() -> None:
@@ -35,6 +37,7 @@ def clean_redis() -> Iterator[None]:
 
     wipe()
     yield
+    reset_breakers()
     wipe()
 
 
