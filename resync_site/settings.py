@@ -14,6 +14,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from resync_site.csp import SITE_POLICY, bad_frame_ancestors
+from resync_site.databases import database_from_url
 from resync_site.logging import logging_config
 from shipments.carriers import catalogue as carrier_catalogue
 
@@ -95,34 +96,10 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------------
-# https://docs.djangoproject.com/en/5.2/ref/databases/#sqlite-notes
-SQLITE_OPTIONS = {
-    # Web and workers write at once: WAL lets readers go on while one writer writes, IMMEDIATE
-    # takes the write lock at BEGIN (no deadlock-prone lock upgrades), the timeout waits for it.
-    "transaction_mode": "IMMEDIATE",
-    "timeout": 20,
-    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-}
-
-
-def database_from_url(url: str) -> dict:
-    """One database config from a URL; every SQLite database gets the same concurrency options."""
-    config = environ.Env.db_url_config(url)
-    if config["ENGINE"] == "django.db.backends.sqlite3":
-        config.setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
-        # Tests run a real Celery worker in another process: the test database must be a file.
-        name = str(config["NAME"])
-        if name and name != ":memory:":
-            config["TEST"] = {"NAME": str(Path(name).with_name("test_" + Path(name).name))}
-    else:
-        config.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-        config.setdefault("CONN_HEALTH_CHECKS", True)
-    return config
-
-
 DATABASES = {
-    "default": database_from_url(
-        env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")
+    "default": database_from_url(  # resync_site/databases.py
+        env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
+        conn_max_age=env.int("CONN_MAX_AGE", default=60),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -43,7 +43,7 @@ def test_starts_with_a_secret_key_or_in_debug():
 
 
 def test_every_sqlite_database_gets_the_concurrency_options():
-    from resync_site.settings import database_from_url
+    from resync_site.databases import database_from_url
 
     for url in ("sqlite:////tmp/a.sqlite3", "sqlite:////tmp/other/b.db"):
         config = database_from_url(url)
