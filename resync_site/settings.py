@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "shipments",
     "tracking",
     "connect",
+    "hooks",  # signed webhooks to the merchant's own systems (docs/contract.md §8)
     "ninja",  # the merchant API's docs page (/api/v1/docs) with its own static files
     "axes",  # sign-in throttling (see "Sign-in throttling" below)
     # A development and test tool (its command and the `track sandbox` code); no product app
@@ -214,6 +215,19 @@ RESYNC_REFUSALS_FLUSH_SECONDS = env.float("RESYNC_REFUSALS_FLUSH_SECONDS", defau
 CELERY_BEAT_SCHEDULE["flush-resync-refusals"] = {
     "task": "shipments.tasks.resync_refusals_flush",
     "schedule": RESYNC_REFUSALS_FLUSH_SECONDS,
+}
+
+# --- Webhooks to the merchant's systems (docs/contract.md §8, hooks/) ----------------------------
+# First retry after this many seconds, then doubling (capped at an hour, plus jitter) for 24 h.
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+# 1: endpoints may be loopback/private/link-local addresses (local development and tests only).
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3.05)
+WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10.0)
+# The safety net: due deliveries (retries, lost messages, dead workers) are published this often.
+CELERY_BEAT_SCHEDULE["webhook-deliveries-due"] = {
+    "task": "hooks.tasks.webhook_deliveries_dispatch_due",
+    "schedule": env.float("WEBHOOK_DISPATCH_INTERVAL_SECONDS", default=15.0),
 }
 
 # --- Shopify (docs/contract.md §6) ----------------------------------------------------------------

@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("app/", include("shipments.urls")),
     path("app/", include("connect.urls")),
+    path("app/settings/webhooks/", include("hooks.urls")),
     path("webhooks/shopify/", shopify_webhook, name="shopify_webhook"),
     path("track/", include("tracking.urls")),
     path("healthz", health.healthz, name="healthz"),
