@@ -1,5 +1,6 @@
 """The hooks app's writes, one module per sub-domain (re-exported here)."""
 
+from .directory import endpoint_store_add, endpoint_stores_refresh, stores_maybe_with_endpoints
 from .endpoints import (
     webhook_endpoint_create,
     webhook_endpoint_delete,
@@ -26,6 +27,9 @@ __all__ = [
     "RETRY_FOR",
     "deliveries_due",
     "deliveries_record",
+    "endpoint_store_add",
+    "endpoint_stores_refresh",
+    "stores_maybe_with_endpoints",
     "retry_delay",
     "webhook_attempt_send",
     "webhook_deliveries_dispatch_due",

@@ -1,10 +1,10 @@
 """Deliveries are written with the change: `shipments_changed` hands over the list, inside the
 apply service's transaction (shipments/signals.py).
 
-A constant number of queries for any number of changes: one for the stores' active endpoints
-(a store without endpoints costs only that), then — when some endpoint wants the news — one for
-the shipments, one for their events and one insert. The body is built here, once, and sent as
-these same bytes on every attempt.
+A constant number of queries for any number of changes: none when no store of the changes has
+an endpoint (`directory`, in Redis), else one for the stores' active endpoints, then — when
+some endpoint wants the news — one for the shipments, one for their events and one insert. The
+body is built here, once, and sent as these same bytes on every attempt.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from shipments.services import enqueue
 from shipments.signals import ShipmentChange
 
 from ..models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .directory import stores_maybe_with_endpoints
 
 logger = logging.getLogger(__name__)
 
@@ -59,12 +60,15 @@ def delivery_body(*, uid: uuid.UUID, event: str, change: ShipmentChange, shipmen
 
 def deliveries_record(*, changes: list[ShipmentChange]) -> list[WebhookDelivery]:
     """One pending delivery per (endpoint subscribed to the event, change); sent after commit."""
-    if not changes:
+    store_ids = stores_maybe_with_endpoints(c.store_id for c in changes)
+    if store_ids is None:  # Redis does not answer: ask the database
+        store_ids = {c.store_id for c in changes}
+    if not store_ids:
         return []
     by_store: dict[int, list[WebhookEndpoint]] = defaultdict(list)
-    for endpoint in WebhookEndpoint.objects.filter(
-        store_id__in={c.store_id for c in changes}, is_active=True
-    ).only("id", "store_id", "events"):
+    for endpoint in WebhookEndpoint.objects.filter(store_id__in=store_ids, is_active=True).only(
+        "id", "store_id", "events"
+    ):
         by_store[endpoint.store_id].append(endpoint)
     wanted = [
         (change, event, endpoint)

@@ -32,6 +32,7 @@ from ..models import (
     WebhookEndpoint,
 )
 from . import http
+from .directory import endpoint_stores_refresh
 from .recording import publish_sends
 
 logger = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ def webhook_deliveries_dispatch_due(*, now: dt.datetime | None = None) -> int:
     """The periodic safety net: publish every due delivery and every manual attempt left queued
     (a lost message, a dead worker). Returns how many were published."""
     now = now or timezone.now()
+    endpoint_stores_refresh()
     due = deliveries_due(now=now)
     publish_sends(due)
     stale = list(

@@ -10,9 +10,11 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from hooks import services
 from hooks.models import WebhookDelivery
-from hooks.services import deliveries_record
+from hooks.services import deliveries_record, directory
 from shipments.carriers.statuses import Status
+from shipments.redis_client import RedisError, get_redis
 from shipments.signals import ShipmentChange
 from shipments.tests.fixtures import make_shipment, make_store
 
@@ -93,11 +95,36 @@ def test_queries_do_not_grow_with_the_number_of_changes():
     assert WebhookDelivery.objects.count() == 2 * (len(few) + len(many))
 
 
-def test_a_store_without_endpoints_costs_one_query():
+def test_stores_without_endpoints_cost_no_query():
+    """The bulk path pays nothing for webhooks unless a store of the batch has an endpoint."""
     shipments = [make_shipment(make_store()) for _ in range(5)]
     with CaptureQueriesContext(connection) as queries:
         assert deliveries_record(changes=[_change(s) for s in shipments]) == []
-    assert len(queries) == 1
+    assert len(queries) == 0
+
+
+def test_the_database_decides_when_redis_cannot_say(monkeypatch):
+    store = make_store()
+    make_endpoint(store, "https://hooks.example.com/in")
+    monkeypatch.setattr(directory, "get_redis", _broken_redis)
+    assert len(deliveries_record(changes=[_change(make_shipment(store))])) == 2
+
+
+def test_a_lost_directory_comes_back_with_the_dispatcher():
+    store = make_store()
+    make_endpoint(store, "https://hooks.example.com/in")
+    get_redis().delete(directory.KEY)  # a Redis restart
+    assert directory.stores_maybe_with_endpoints([store.pk]) == set()
+    services.webhook_deliveries_dispatch_due()
+    assert directory.stores_maybe_with_endpoints([store.pk]) == {store.pk}
+
+
+def _broken_redis():
+    class Broken:
+        def smismember(self, *args):
+            raise RedisError("down")
+
+    return Broken()
 
 
 def test_a_rolled_back_change_leaves_no_delivery(published, django_capture_on_commit_callbacks):
