@@ -218,14 +218,13 @@ CELERY_BEAT_SCHEDULE["flush-resync-refusals"] = {
 }
 
 # --- Webhooks to the merchant's systems (docs/contract.md §8, hooks/) ----------------------------
-# First retry after this many seconds, then doubling (capped at an hour, plus jitter) for 24 h.
+# First retry after WEBHOOK_RETRY_BASE_SECONDS, then doubling (≤ 1 h, plus jitter) for 24 h.
+# WEBHOOK_ALLOW_PRIVATE_URLS=1 lets endpoints be loopback/private (local development, tests).
 WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
-# 1: endpoints may be loopback/private/link-local addresses (local development and tests only).
 WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
 WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3.05)
 WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10.0)
-# The safety net: due deliveries (retries, lost messages, dead workers) are published this often.
-CELERY_BEAT_SCHEDULE["webhook-deliveries-due"] = {
+CELERY_BEAT_SCHEDULE["webhook-deliveries-due"] = {  # the safety net for retries and lost messages
     "task": "hooks.tasks.webhook_deliveries_dispatch_due",
     "schedule": env.float("WEBHOOK_DISPATCH_INTERVAL_SECONDS", default=15.0),
 }
