@@ -89,6 +89,10 @@ def webhook_deliveries_dispatch_due(*, now: dt.datetime | None = None) -> int:
     endpoint_stores_refresh()
     due = deliveries_due(now=now)
     publish_sends(due)
+    # A manual attempt whose sender died mid-way is queued again (a POST takes seconds).
+    WebhookAttempt.objects.filter(
+        state=AttemptState.SENDING, created_at__lt=now - dt.timedelta(minutes=10)
+    ).update(state=AttemptState.QUEUED)
     stale = list(
         WebhookAttempt.objects.filter(
             state=AttemptState.QUEUED, created_at__lt=now - dt.timedelta(minutes=1)

@@ -180,6 +180,9 @@ def test_a_redelivery_is_a_new_attempt_with_the_same_id(
     assert receiver.requests[0].body == receiver.requests[1].body
     numbers = list(WebhookAttempt.objects.order_by("number").values_list("number", "manual"))
     assert numbers == [(1, False), (2, True)]
+    page = merchant_client.get(f"{URL}{endpoint.pk}/").content.decode()
+    assert "HTTP 200" in page
+    assert "by hand" in page
 
 
 def test_another_stores_endpoints_and_deliveries_answer_404(merchant_client, store, published):
