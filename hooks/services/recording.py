@@ -112,11 +112,11 @@ def deliveries_record(*, changes: list[ShipmentChange]) -> list[WebhookDelivery]
     return created
 
 
-def publish_sends(delivery_ids: list[int], *, countdown: float | None = None) -> None:
+def publish_sends(delivery_ids: list[int]) -> None:
     """Ask a worker to send each delivery. A broker that does not answer loses nothing: the
     periodic dispatcher (`webhook_deliveries_due`) finds every due delivery in the table."""
     try:
         for pk in delivery_ids:
-            enqueue.publish(DELIVERY_SEND, args=(pk,), queue=enqueue.BULK, countdown=countdown)
+            enqueue.publish(DELIVERY_SEND, args=(pk,), queue=enqueue.BULK)
     except RedisUnavailable:
         logger.warning("webhook deliveries left for the dispatcher: broker unavailable")

@@ -5,7 +5,9 @@
   endpoint): a redelivered task message, or the dispatcher finding it too, changes nothing.
 - Failures (non-2xx, timeout, refused address) are retried with exponential backoff and jitter,
   the first after `WEBHOOK_RETRY_BASE_SECONDS`, until `RETRY_FOR` after the change: then the
-  delivery has failed. An endpoint failing for `DISABLE_AFTER` with no success is turned off.
+  delivery has failed. A retry is a row's `next_attempt_at`, which the periodic dispatcher
+  picks up (no message waits in a worker for an hour). An endpoint failing for
+  `DISABLE_AFTER` with no success is turned off.
 - When a delivery settles, the next one for the same shipment and endpoint is sent.
 """
 
@@ -113,7 +115,9 @@ def webhook_delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -
     )
     if not claimed:
         return False
-    delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
+    delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
+    if delivery is None:
+        return False
     outcome = _post(delivery)
     _record(delivery_id=delivery_id, outcome=outcome, now=now, attempt_id=None)
     return True
@@ -127,7 +131,11 @@ def webhook_attempt_send(*, attempt_id: int, now: dt.datetime | None = None) -> 
     )
     if not claimed:
         return False
-    attempt = WebhookAttempt.objects.select_related("delivery__endpoint").get(pk=attempt_id)
+    attempt = (
+        WebhookAttempt.objects.select_related("delivery__endpoint").filter(pk=attempt_id).first()
+    )
+    if attempt is None:
+        return False
     outcome = _post(attempt.delivery)
     _record(delivery_id=attempt.delivery_id, outcome=outcome, now=now, attempt_id=attempt_id)
     return True
@@ -175,7 +183,9 @@ def _record(
     """Log the attempt and move the delivery and its endpoint on, in one short transaction."""
     settled = False
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+        delivery = WebhookDelivery.objects.select_for_update().filter(pk=delivery_id).first()
+        if delivery is None:  # its endpoint or shipment was deleted meanwhile
+            return
         number = delivery.attempts + 1
         fields = {
             "number": number,
@@ -209,15 +219,13 @@ def _record(
                     delivery.next_attempt_at = min(
                         now + retry_delay(number), delivery.created_at + RETRY_FOR
                     )
-            _disable_if_failing_too_long(endpoint_id=delivery.endpoint_id, now=now)
         delivery.save()
+        if not outcome.ok:
+            _disable_if_failing_too_long(endpoint_id=delivery.endpoint_id, now=now)
         if settled:
             follower = _next_in_queue(delivery)
             if follower is not None:
                 transaction.on_commit(lambda: publish_sends([follower]))
-        elif delivery.state == DeliveryState.PENDING and attempt_id is None:
-            wait = (delivery.next_attempt_at - now).total_seconds()
-            transaction.on_commit(lambda: publish_sends([delivery_id], countdown=max(0, wait)))
     if not outcome.ok:
         logger.info(
             "webhook delivery %s attempt %s failed: %s %s",

@@ -183,6 +183,18 @@ def test_failing_for_3_days_turns_the_endpoint_off_and_the_shipment_tab_says_so(
     assert "data-webhooks-notice" not in client.get("/app/shipments/").content.decode()
 
 
+def test_the_attempt_that_turns_the_endpoint_off_gives_up_its_own_delivery_too(endpoint, receiver):
+    receiver.answers = [500]
+    endpoint.failing_since = T0 - services.DISABLE_AFTER
+    endpoint.save()
+    news(make_shipment(endpoint.store), Status.IN_TRANSIT, "Departed", now=T0)
+    drive(T0)
+    endpoint.refresh_from_db()
+    assert not endpoint.is_active
+    assert WebhookDelivery.objects.get().state == DeliveryState.FAILED
+    assert drive(T0 + dt.timedelta(hours=1)) == []
+
+
 def test_a_success_clears_the_failing_clock(endpoint, receiver, settings):
     settings.WEBHOOK_RETRY_BASE_SECONDS = 1
     receiver.answers = [500, 200]
