@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "connect",
     # Shopper e-mails when a parcel moves (listens to shipments.signals.shipments_changed).
     "notify",
+    "hooks",  # signed webhooks to the merchant's own systems (docs/contract.md §8)
     "ninja",  # the merchant API's docs page (/api/v1/docs) with its own static files
     "axes",  # sign-in throttling (see "Sign-in throttling" below)
     # A development and test tool (its command and the `track sandbox` code); no product app
@@ -202,6 +203,18 @@ RESYNC_REFUSALS_FLUSH_SECONDS = env.float("RESYNC_REFUSALS_FLUSH_SECONDS", defau
 CELERY_BEAT_SCHEDULE["flush-resync-refusals"] = {
     "task": "shipments.tasks.resync_refusals_flush",
     "schedule": RESYNC_REFUSALS_FLUSH_SECONDS,
+}
+
+# --- Webhooks to the merchant's systems (docs/contract.md §8, hooks/) ----------------------------
+# First retry after WEBHOOK_RETRY_BASE_SECONDS, then doubling (≤ 1 h, plus jitter) for 24 h.
+# WEBHOOK_ALLOW_PRIVATE_URLS=1 lets endpoints be loopback/private (local development, tests).
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3.05)
+WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10.0)
+CELERY_BEAT_SCHEDULE["webhook-deliveries-due"] = {  # the safety net for retries and lost messages
+    "task": "hooks.tasks.webhook_deliveries_dispatch_due",
+    "schedule": env.float("WEBHOOK_DISPATCH_INTERVAL_SECONDS", default=15.0),
 }
 
 # --- Shopify (docs/contract.md §6) ----------------------------------------------------------------

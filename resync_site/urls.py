@@ -14,6 +14,7 @@ urlpatterns = [
     path("app/", include("shipments.urls")),
     path("app/", include("connect.urls")),
     path("", include("notify.urls")),  # /app/settings/notifications/, /notify/unsubscribe/…
+    path("app/settings/webhooks/", include("hooks.urls")),
     path("webhooks/shopify/", shopify_webhook, name="shopify_webhook"),
     path("track/", include("tracking.urls")),
     path("healthz", health.healthz, name="healthz"),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PRODUCT_APPS = ("shipments", "tracking", "connect", "notify", "resync_site")
+PRODUCT_APPS = ("shipments", "tracking", "connect", "notify", "hooks", "resync_site")
 APPS = (*PRODUCT_APPS, "carrier_sandbox")
 MAX_LINES = 400
 
@@ -160,6 +160,10 @@ def test_no_product_app_imports_the_sandbox():
         ("notify.services", ("notify.tasks", "notify.views", "notify.settings_views")),
         ("notify.services", ("django.http",)),
         ("notify.selectors", ("notify.services", "notify.tasks", "django.http")),
+        # Webhooks out listen to the domain's signal; the domain knows nothing of them.
+        ("shipments", ("hooks",)),
+        ("tracking", ("hooks",)),
+        ("hooks.services", ("django.http", "hooks.views", "hooks.tasks")),
     ],
 )
 def test_allowed_directions(module_prefix: str, forbidden: tuple[str, ...]):

@@ -45,6 +45,8 @@ def worker_env(sandbox_url: str, **extra: str) -> dict[str, str]:
             "CARRIER_READ_TIMEOUT": "2",
             "LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
+            # Webhook tests receive on 127.0.0.1 (hooks/tests/receiver.py).
+            "WEBHOOK_ALLOW_PRIVATE_URLS": "1",
         },
         harness_env.carrier_env(sandbox_url, rate_limit=1000, tag="sandbox"),
         extra,

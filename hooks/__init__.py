@@ -1,0 +1,1 @@
+"""Signed webhooks to the merchant's own systems (docs/contract.md §8)."""
