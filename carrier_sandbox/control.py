@@ -125,6 +125,7 @@ def show_number(call: Call) -> Reply:
 
 def reset(call: Call) -> Reply:
     call.app.state.reset()
+    call.app.pusher.reset_counts()
     return json_reply({"ok": True})
 
 

@@ -61,6 +61,11 @@ class Pusher:
         with self._lock:
             return dict(self.counts)
 
+    def reset_counts(self) -> None:
+        """Forget the counts (the target stays: it is configuration, not state)."""
+        with self._lock:
+            self.counts.clear()
+
     def _count(self, what: str) -> None:
         with self._lock:
             self.counts[what] += 1
@@ -75,9 +80,7 @@ class Pusher:
         if key is not None:
             item = seventeentrack.render_item(number, key, snap, None)
             out.append((carrier_push.SEVENTEENTRACK, {"event": "TRACKING_UPDATED", "data": item}))
-        for slug, created_number, created_at in app.state.aftership_trackings().values():
-            if app.key(created_number) != number:
-                continue
+        for slug, created_number, created_at in app.state.aftership_followed(number):
             tracking = aftership.render_tracking(created_number, slug, snap, False, created_at)
             body = {
                 "ts": int(time.time()),
