@@ -315,3 +315,23 @@ def test_the_reconciler_finds_pushes_left_pending(live_server):
     assert push_service.carrier_pushes_pending(now=later) == []
     # Settled pushes are forgotten after the retention, pending ones never.
     assert push_service.carrier_pushes_purge(now=now + dt.timedelta(days=30)) == 1
+
+
+def test_ops_see_received_pushes_read_only_in_admin(live_server, client):
+    from django.contrib.auth import get_user_model
+
+    make_shipment(make_store(), carrier="17track", tracking_number=LX)
+    post_push(live_server.url, "17track", sample("17track_tracking_updated"))
+    _apply_all()
+    push = CarrierPush.objects.get()
+    ops = get_user_model().objects.create_superuser("ops-push", "ops@example.com", "pw-123456")
+    client.force_login(ops)
+    page = client.get("/admin/connect/carrierpush/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    for shown in (LX, "17TRACK", "TRACKING_UPDATED", "Applied"):
+        assert shown in text
+    assert client.get("/admin/connect/carrierpush/add/").status_code == 403
+    detail = client.get(f"/admin/connect/carrierpush/{push.pk}/change/")
+    assert detail.status_code == 200
+    assert b'name="_save"' not in detail.content  # view only
