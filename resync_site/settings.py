@@ -206,8 +206,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "connect.tasks.shopify_webhooks_reconcile",
         "schedule": float(RECONCILE_INTERVAL_SECONDS),
     },
-    # Carrier pushes (17TRACK, AfterShip) recorded but not applied a minute later (a lost message,
-    # a killed worker) are published again; settled ones are forgotten after the retention.
+    # Carrier pushes still pending a minute after they came are published again (§9).
     "reconcile-carrier-pushes": {
         "task": "connect.tasks.carrier_pushes_reconcile",
         "schedule": float(RECONCILE_INTERVAL_SECONDS),
@@ -230,22 +229,17 @@ SHOPIFY_WEBHOOK_MAX_BYTES = env.int("SHOPIFY_WEBHOOK_MAX_BYTES", default=2 * 102
 # Webhook ids are remembered this long (Shopify retries a delivery for a few hours at most).
 SHOPIFY_WEBHOOK_RETENTION_DAYS = env.int("SHOPIFY_WEBHOOK_RETENTION_DAYS", default=7)
 
-# --- Carrier push in (docs/contract.md §9) -------------------------------------------------------
-# 17TRACK signs its pushes with SEVENTEENTRACK_API_KEY (the carrier credential); AfterShip with the
-# webhook secret shown in its dashboard. Unset: every AfterShip webhook answers 401.
+# --- Carrier push in (docs/contract.md §9): 17TRACK signs with SEVENTEENTRACK_API_KEY, AfterShip
+# with AFTERSHIP_WEBHOOK_SECRET (unset: 401). Pushed shipments are pulled every SAFETY_PULL hours
+# until no push came for QUIET hours. Bodies over MAX_BYTES: 413. Settled pushes kept RETENTION.
 AFTERSHIP_WEBHOOK_SECRET = env.str("AFTERSHIP_WEBHOOK_SECRET", default="")
-# Bodies over this answer 413 (within DATA_UPLOAD_MAX_MEMORY_SIZE, so it is our 413, not a 400).
 CARRIER_PUSH_MAX_BYTES = env.int("CARRIER_PUSH_MAX_BYTES", default=2 * 1024 * 1024)
-# A shipment that receives pushes is pulled only this often (a safety pull) ...
 CARRIER_PUSH_SAFETY_PULL_HOURS = env.float("CARRIER_PUSH_SAFETY_PULL_HOURS", default=24.0)
-# ... until no push came for this long: then the normal schedule by status again.
 CARRIER_PUSH_QUIET_HOURS = env.float("CARRIER_PUSH_QUIET_HOURS", default=48.0)
-# Settled pushes are kept this long (dedupe of redeliveries, and for ops in Django admin).
 CARRIER_PUSH_RETENTION_DAYS = env.int("CARRIER_PUSH_RETENTION_DAYS", default=7)
 
 # --- Carriers ------------------------------------------------------------------------------------
 CARRIER_SANDBOX_URL = env.str("CARRIER_SANDBOX_URL", default="")
-# Development: the app the sandbox pushes 17TRACK/AfterShip updates to (e.g. http://127.0.0.1:8000).
 CARRIER_SANDBOX_PUSH_URL = env.str("CARRIER_SANDBOX_PUSH_URL", default="")
 CARRIER_CONNECT_TIMEOUT = env.float("CARRIER_CONNECT_TIMEOUT", default=3.05)
 CARRIER_READ_TIMEOUT = env.float("CARRIER_READ_TIMEOUT", default=10.0)

@@ -43,6 +43,13 @@ SHIPMENT_FIELDS = [
 EVENT_FIELDS = ["occurred_at", "status", "description", "location", "raw_code", "fingerprint"]
 
 
+@pytest.fixture(autouse=True)
+def no_worker_here(monkeypatch) -> None:
+    """Pushes are applied by calling the task's service here, in order: nothing is published
+    (a session-wide worker of other tests would otherwise apply them first)."""
+    monkeypatch.setattr(push_service, "publish_apply", lambda push_pk: None)
+
+
 def _events(shipment: Shipment) -> list[tuple]:
     return sorted(
         TrackingEvent.objects.filter(shipment=shipment).order_by().values_list(*EVENT_FIELDS)
