@@ -30,9 +30,7 @@ def _receive(request: HttpRequest, provider: str) -> JsonResponse:
     if len(body) > limit:
         return _error(413, "too_large", "The body is larger than a carrier push can be.")
     header = request.headers.get(carrier_push.SIGNATURE_HEADERS[provider])
-    if not carrier_push.signature_matches(
-        provider, body, header, push_service.push_secret(provider)
-    ):
+    if not push_service.push_verified(provider, body, header):
         return _error(401, "bad_signature", "The signature does not match the body.")
     try:
         payload = parse_json(body)

@@ -38,11 +38,27 @@ MAX_ATTEMPTS = 5
 RECONCILE_AFTER = dt.timedelta(seconds=60)
 
 
-def push_secret(provider: str) -> str:
-    """What signs a provider's pushes: 17TRACK its API key, AfterShip the webhook secret."""
+def push_secrets(provider: str) -> list[str]:
+    """What signs a provider's pushes: 17TRACK its API key (`SEVENTEENTRACK_API_KEY`, the
+    carrier credential), AfterShip the webhook secret. Empty values are left out."""
     if provider == carrier_push.SEVENTEENTRACK:
-        return (settings.CARRIER_CREDENTIALS.get(provider) or {}).get("api_key", "")
-    return settings.AFTERSHIP_WEBHOOK_SECRET
+        keys = [
+            getattr(settings, "SEVENTEENTRACK_API_KEY", ""),
+            (settings.CARRIER_CREDENTIALS.get(provider) or {}).get("api_key", ""),
+        ]
+    else:
+        keys = [settings.AFTERSHIP_WEBHOOK_SECRET]
+    return list(dict.fromkeys(k for k in keys if k))
+
+
+def push_verified(provider: str, body: bytes, header: str | None) -> bool:
+    """The signature header matches the raw body under one of the provider's keys (each
+    compared in constant time; no key configured: never)."""
+    matches = [
+        carrier_push.signature_matches(provider, body, header, secret)
+        for secret in push_secrets(provider)
+    ]
+    return any(matches)
 
 
 @dataclass(frozen=True)

@@ -342,3 +342,12 @@ def test_ops_see_received_pushes_read_only_in_admin(live_server, client):
     detail = client.get(f"/admin/connect/carrierpush/{push.pk}/change/")
     assert detail.status_code == 200
     assert b'name="_save"' not in detail.content  # view only
+
+
+def test_17track_pushes_are_checked_with_the_seventeentrack_api_key_setting(live_server, settings):
+    settings.SEVENTEENTRACK_API_KEY = "key-from-the-environment"
+    make_shipment(make_store(), carrier="17track", tracking_number=LX)
+    body = sample("17track_tracking_updated")
+    response = post_push(live_server.url, "17track", body, secret="key-from-the-environment")
+    assert response.status_code == 200
+    assert response.json()["known"] is True
