@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from shipments.services.pulls import NEXT_SYNC_AFTER, next_sync_at
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
@@ -38,3 +40,29 @@ def test_no_push_for_the_quiet_hours_falls_back_to_the_normal_schedule(settings)
     settings.CARRIER_PUSH_QUIET_HOURS = 48
     due = next_sync_at("in_transit", NOW, NOW - dt.timedelta(hours=49))
     assert due <= NOW + NEXT_SYNC_AFTER["in_transit"] * 1.1
+
+
+@pytest.mark.django_db
+def test_a_safety_pull_keeps_a_pushed_shipment_on_the_daily_schedule():
+    from django.utils import timezone
+
+    from shipments.carriers.base import TrackingResult
+    from shipments.carriers.statuses import Status
+    from shipments.services import shipments_apply_results
+    from shipments.tests.fixtures import make_shipment, make_store
+
+    now = timezone.now()
+    pushed = make_shipment(make_store(), carrier="17track", push_seen_at=now)
+    polled = make_shipment(make_store(), carrier="17track")
+    results = {
+        s.tracking_number: TrackingResult(
+            carrier="17track", tracking_number=s.tracking_number, status=Status.IN_TRANSIT
+        )
+        for s in (pushed, polled)
+    }
+    shipments_apply_results(shipments=[pushed, polled], results=results, now=now)
+    pushed.refresh_from_db()
+    polled.refresh_from_db()
+    assert pushed.next_sync_at > now + dt.timedelta(hours=20)
+    assert polled.next_sync_at < now + dt.timedelta(hours=4)
+    assert pushed.push_seen_at == now  # a pull does not count as a push
