@@ -13,6 +13,7 @@ from shipments.carriers.numbers import normalize_tracking_number
 from . import control, history
 from .formats import aftership, dhl, fedex, native, seventeentrack, ups, usps
 from .formats.base import Call, Reply, Request, Route, json_reply
+from .push import Pusher, PushTarget
 from .state import SandboxState
 
 logger = logging.getLogger("carrier_sandbox")
@@ -34,6 +35,7 @@ class Sandbox:
         epoch: dt.datetime,
         latency_ms: int = 0,
         clock: Callable[[], float] = time.time,
+        push: PushTarget | None = None,
     ) -> None:
         if epoch.tzinfo is None:
             epoch = epoch.replace(tzinfo=dt.UTC)
@@ -41,6 +43,7 @@ class Sandbox:
         self.latency = max(0, latency_ms) / 1000
         self.clock = clock
         self.state = SandboxState()
+        self.pusher = Pusher(push)
         self.routes = all_routes()
 
     @staticmethod

@@ -8,6 +8,7 @@ from .formats.base import BadBody, Call, Reply, Route, json_reply, route
 from .formats.native import render_event
 from .geo import parse_location
 from .history import STATUSES, make_added_event
+from .push import PushTarget
 from .state import CARRIERS, Fault, FaultError
 
 
@@ -51,7 +52,23 @@ def add_event(call: Call) -> Reply:
         description=str(body.get("description") or ""),
     )
     event = call.app.state.add_event(number, event)
-    return json_reply({"tracking_number": number, **render_event(event)}, 201)
+    pushes = call.app.pusher.notify(call.app, number)
+    return json_reply({"tracking_number": number, **render_event(event), "pushes": pushes}, 201)
+
+
+def configure_push(call: Call) -> Reply:
+    """Where pushes go, and their keys: `{"url", "seventeentrack_key", "aftership_secret"}`."""
+    try:
+        body = _body(call)
+    except BadBody as exc:
+        return _error(f"invalid JSON: {exc}")
+    target = PushTarget(
+        url=str(body.get("url") or ""),
+        seventeentrack_key=str(body.get("seventeentrack_key") or ""),
+        aftership_secret=str(body.get("aftership_secret") or ""),
+    )
+    call.app.pusher.configure(target)
+    return json_reply({"url": target.url})
 
 
 def _fault(call: Call) -> Fault | None | Reply:
@@ -108,11 +125,12 @@ def show_number(call: Call) -> Reply:
 
 def reset(call: Call) -> Reply:
     call.app.state.reset()
+    call.app.pusher.reset_counts()
     return json_reply({"ok": True})
 
 
 def stats(call: Call) -> Reply:
-    return json_reply(call.app.state.stats())
+    return json_reply({**call.app.state.stats(), "pushes": call.app.pusher.stats()})
 
 
 def faults(call: Call) -> Reply:
@@ -128,6 +146,7 @@ ROUTES: list[Route] = [
     route("GET", "/_sandbox/stats", stats, None, "control.stats"),
     route("GET", "/_sandbox/faults", faults, None, "control.faults"),
     route("POST", "/_sandbox/reset", reset, None, "control.reset"),
+    route("POST", "/_sandbox/push", configure_push, None, "control.push"),
     route("POST", "/_sandbox/numbers/{number}/events", add_event, None, "control.add_event"),
     route("POST", "/_sandbox/numbers/{number}/fault", number_fault, None, "control.number_fault"),
     route("GET", "/_sandbox/numbers/{number}", show_number, None, "control.show_number"),

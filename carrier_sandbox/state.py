@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from shipments.carriers import catalogue
+from shipments.carriers.numbers import normalize_tracking_number
 
 from .history import Event
 
@@ -106,6 +107,9 @@ class SandboxState:
         self._carrier_faults: dict[str, Fault] = {}
         self._registered: dict[str, int] = {}  # 17TRACK: number → carrier key
         self._created: dict[str, tuple[str, str, float]] = {}  # AfterShip: id → slug, number, at
+        # AfterShip: numbers read through the API (the sandbox reads any known number without a
+        # create; real AfterShip only has created ones): number → slug, for pushes.
+        self._read_aftership: dict[str, str] = {}
         self._tokens: dict[str, Token] = {}
         self._stats = _Stats()
         self._seq = 0
@@ -226,12 +230,31 @@ class SandboxState:
         with self._lock:
             return dict(self._created)
 
+    def note_aftership_read(self, number: str, slug: str) -> None:
+        with self._lock:
+            self._read_aftership.setdefault(number, slug)
+
+    def aftership_followed(self, number: str) -> list[tuple[str, str, float | None]]:
+        """(slug, number as sent, created at) of each AfterShip tracking of `number` (a key),
+        created or read: what an AfterShip account would push about."""
+        with self._lock:
+            out = [
+                (slug, n, at)
+                for slug, n, at in self._created.values()
+                if normalize_tracking_number(n) == number
+            ]
+            slug = self._read_aftership.get(number)
+        if slug is not None and all(s != slug for s, _, _ in out):
+            out.append((slug, number, None))
+        return out
+
     def forget_number(self, number: str) -> None:
         """Drop everything the control API or clients attached to one number."""
         with self._lock:
             self._added.pop(number, None)
             self._number_faults.pop(number, None)
             self._registered.pop(number, None)
+            self._read_aftership.pop(number, None)
             for key in [k for k, v in self._created.items() if v[1] == number]:
                 del self._created[key]
 
@@ -288,4 +311,5 @@ class SandboxState:
             self._carrier_faults.clear()
             self._registered.clear()
             self._created.clear()
+            self._read_aftership.clear()
             self._stats = _Stats()

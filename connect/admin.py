@@ -1,12 +1,12 @@
-"""Django admin for the ways in: Shopify webhooks received (read-only) and merchant API keys
-(the hash is never editable)."""
+"""Django admin for the ways in: Shopify webhooks and carrier pushes received (read-only) and
+merchant API keys (the hash is never editable)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import ApiKey, ShopifyWebhook
+from .models import ApiKey, CarrierPush, ShopifyWebhook
 
 
 @admin.register(ShopifyWebhook)
@@ -18,6 +18,32 @@ class ShopifyWebhookAdmin(admin.ModelAdmin):
     search_fields = ["webhook_id", "store__name", "store__shop_domain", "error"]
     date_hierarchy = "received_at"
     list_select_related = ["store"]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(CarrierPush)
+class CarrierPushAdmin(admin.ModelAdmin):
+    """Pushes received from 17TRACK and AfterShip and what became of them; read-only."""
+
+    list_display = [
+        "received_at",
+        "provider",
+        "tracking_number",
+        "event",
+        "verified",
+        "state",
+        "applied_at",
+        "attempts",
+        "error",
+    ]
+    list_filter = ["provider", "state", "event"]
+    search_fields = ["tracking_number", "error"]
+    date_hierarchy = "received_at"
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

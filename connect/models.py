@@ -1,5 +1,5 @@
-"""What the ways in keep: Shopify webhooks received (the dedupe record and the durable copy of
-the work) and the merchant API's keys."""
+"""What the ways in keep: Shopify webhooks and carrier pushes received (the dedupe record and the
+durable copy of the work) and the merchant API's keys."""
 
 from __future__ import annotations
 
@@ -50,6 +50,57 @@ class ShopifyWebhook(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} {self.webhook_id}"
+
+
+class CarrierPush(models.Model):
+    """One verified push from a tracking provider (17TRACK, AfterShip webhooks), recorded before
+    it is answered and applied on a worker through the same writer as a pull.
+
+    `(provider, dedupe_key)` is unique: the key is the SHA-256 of the raw body, so the same push
+    delivered twice (a provider's retry) finds its row and changes nothing. Settled rows are
+    deleted after `CARRIER_PUSH_RETENTION_DAYS`.
+    """
+
+    class Provider(models.TextChoices):
+        SEVENTEENTRACK = "17track", "17TRACK"
+        AFTERSHIP = "aftership", "AfterShip"
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPLIED = "applied", _("Applied")
+        STALE = "stale", _("Older than shown")  # an older push after a newer one
+        IGNORED = "ignored", _("Ignored")  # an event we do not act on, or no shipment left
+        FAILED = "failed", _("Failed")
+
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    tracking_number = models.CharField(_("number"), max_length=64)
+    event = models.CharField(max_length=64, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    # Only verified pushes are recorded (a bad signature is refused before anything is kept).
+    verified = models.BooleanField(default=True)
+    dedupe_key = models.CharField(max_length=64)
+    body = models.JSONField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    # The pushed state's own time (AfterShip `updated_at`, else its latest event), once applied.
+    source_time = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "dedupe_key"], name="carrierpush_unique_body_per_provider"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["state", "received_at"], name="carrierpush_state_received"),
+            models.Index(fields=["provider", "tracking_number"], name="carrierpush_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event} {self.tracking_number}"
 
 
 class ApiKey(models.Model):

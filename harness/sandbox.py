@@ -78,6 +78,17 @@ class SandboxClient:
     def reset(self) -> None:
         self._control("POST", "/reset")
 
+    def configure_push(
+        self, url: str, *, seventeentrack_key: str = "", aftership_secret: str = ""
+    ) -> dict[str, Any]:
+        """Push 17TRACK/AfterShip updates of added events to the app at `url` ("" : off)."""
+        body = {
+            "url": url,
+            "seventeentrack_key": seventeentrack_key,
+            "aftership_secret": aftership_secret,
+        }
+        return self._control("POST", "/push", body)
+
     def stats(self) -> dict[str, Any]:
         return self._control("GET", "/stats")
 

@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from resync_site.csp import SITE_POLICY, bad_frame_ancestors
 from resync_site.databases import database_from_url
+from resync_site.integration_settings import integration_settings
 from resync_site.logging import logging_config
 from shipments.carriers import catalogue as carrier_catalogue
 
@@ -195,6 +196,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "connect.tasks.shopify_webhooks_reconcile",
         "schedule": float(RECONCILE_INTERVAL_SECONDS),
     },
+    # Carrier pushes still pending a minute after they came are published again (§9).
+    "reconcile-carrier-pushes": {
+        "task": "connect.tasks.carrier_pushes_reconcile",
+        "schedule": float(RECONCILE_INTERVAL_SECONDS),
+    },
 }
 # Refused shopper resyncs are counted in Redis and written as one audit row per shipment,
 # client, reason and minute (shipments/services/refusals.py): this writes the minutes that are
@@ -205,55 +211,19 @@ CELERY_BEAT_SCHEDULE["flush-resync-refusals"] = {
     "schedule": RESYNC_REFUSALS_FLUSH_SECONDS,
 }
 
-# --- Webhooks to the merchant's systems (docs/contract.md §8, hooks/) ----------------------------
-# First retry after WEBHOOK_RETRY_BASE_SECONDS, then doubling (≤ 1 h, plus jitter) for 24 h.
-# WEBHOOK_ALLOW_PRIVATE_URLS=1 lets endpoints be loopback/private (local development, tests).
-WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
-WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
-WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3.05)
-WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10.0)
-CELERY_BEAT_SCHEDULE["webhook-deliveries-due"] = {  # the safety net for retries and lost messages
-    "task": "hooks.tasks.webhook_deliveries_dispatch_due",
-    "schedule": env.float("WEBHOOK_DISPATCH_INTERVAL_SECONDS", default=15.0),
-}
-
-# --- Shopify (docs/contract.md §6) ----------------------------------------------------------------
-# The app's client secret: it keys the HMAC of every webhook. Unset: every webhook answers 401.
-SHOPIFY_API_SECRET = env.str("SHOPIFY_API_SECRET", default="")
-# Within Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), so a large body is our 413, not a 400.
-SHOPIFY_WEBHOOK_MAX_BYTES = env.int("SHOPIFY_WEBHOOK_MAX_BYTES", default=2 * 1024 * 1024)
-# Webhook ids are remembered this long (Shopify retries a delivery for a few hours at most).
-SHOPIFY_WEBHOOK_RETENTION_DAYS = env.int("SHOPIFY_WEBHOOK_RETENTION_DAYS", default=7)
-
-# --- Shopper e-mails (docs/contract.md §8) -------------------------------------------------------
-# https://django-environ.readthedocs.io/en/latest/types.html#environ-env-email-url
-# e.g. smtp://user:password@mail.example.com:587/?tls=True; `./run` uses its sink, smtp://127.0.0.1:1025.
-vars().update(env.email_url("EMAIL_URL", default="smtp://127.0.0.1:25"))  # EMAIL_HOST, …
-EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)  # seconds, every SMTP call
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Resync <no-reply@localhost>")
-# Absolute links in e-mails (tracking page, unsubscribe) start with this.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
-# A shipment shipped more than this many days ago never triggers an e-mail (imported history).
-NOTIFY_HORIZON_DAYS = env.int("NOTIFY_HORIZON_DAYS", default=14)
-# Transient SMTP failures: tried again after ~base, 2×base, … (full jitter), at most the cap
-# (kept under CARRIER_MAX_RETRY_DELAY: a longer countdown could be redelivered), at most
-# NOTIFY_MAX_ATTEMPTS attempts in all.
-NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=30.0)
-NOTIFY_RETRY_MAX_SECONDS = min(
-    float(CARRIER_MAX_RETRY_DELAY), env.float("NOTIFY_RETRY_MAX_SECONDS", default=900.0)
+# --- The ways in and out: Shopify, shopper e-mails, webhooks, carrier push (their own module) ---
+vars().update(
+    integration_settings(
+        env,
+        beat=CELERY_BEAT_SCHEDULE,
+        carrier_max_retry_delay=float(CARRIER_MAX_RETRY_DELAY),
+        reconcile_interval=float(RECONCILE_INTERVAL_SECONDS),
+    )
 )
-NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)
-# The reconciler: a row `sending` this long is marked `unknown` (never resent); a row `pending`
-# this long past its time is published again.
-NOTIFY_SENDING_STALE_SECONDS = env.int("NOTIFY_SENDING_STALE_SECONDS", default=600)
-NOTIFY_PENDING_STALE_SECONDS = env.int("NOTIFY_PENDING_STALE_SECONDS", default=300)
-CELERY_BEAT_SCHEDULE["reconcile-shopper-emails"] = {
-    "task": "notify.tasks.shopper_emails_reconcile",
-    "schedule": float(RECONCILE_INTERVAL_SECONDS),
-}
 
 # --- Carriers ------------------------------------------------------------------------------------
 CARRIER_SANDBOX_URL = env.str("CARRIER_SANDBOX_URL", default="")
+CARRIER_SANDBOX_PUSH_URL = env.str("CARRIER_SANDBOX_PUSH_URL", default="")
 CARRIER_CONNECT_TIMEOUT = env.float("CARRIER_CONNECT_TIMEOUT", default=3.05)
 CARRIER_READ_TIMEOUT = env.float("CARRIER_READ_TIMEOUT", default=10.0)
 CARRIER_MAX_RETRIES = env.int("CARRIER_MAX_RETRIES", default=5)
@@ -287,14 +257,8 @@ LOGIN_REDIRECT_URL = "shipments:list"  # users without a store go elsewhere: res
 LOGOUT_REDIRECT_URL = "login"
 
 # --- Sign-in throttling (django-axes, https://django-axes.readthedocs.io/) -----------------------
-# SPEC §10: after SIGN_IN_FAILURE_LIMIT failed sign-ins for one username, or from one client IP,
-# within SIGN_IN_LOCKOUT_MINUTES, that username (from anywhere) and that client (for any username)
-# get 429 + Retry-After until the window passes. It covers every `authenticate()` with a request:
-# /accounts/login/ and /admin/login/. The throttle backend comes first and refuses a locked-out
-# attempt before any password is hashed. Counters live in the Django cache (Redis): one key per
-# username and one per client, each expiring on its own, so a brute forcer costs no database
-# writes and refused attempts write nothing at all (axes' database handler would write a row
-# per attempt).
+# SPEC §10; how and why: resync_site/throttle.py. The throttle backend comes first and refuses a
+# locked-out attempt before any password is hashed; counters live in Redis (no database writes).
 SIGN_IN_FAILURE_LIMIT = env.int("SIGN_IN_FAILURE_LIMIT", default=10)
 SIGN_IN_LOCKOUT_MINUTES = env.int("SIGN_IN_LOCKOUT_MINUTES", default=15)
 if SIGN_IN_FAILURE_LIMIT < 1 or SIGN_IN_LOCKOUT_MINUTES < 1:

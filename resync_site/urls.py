@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from connect.carrier_push_views import aftership_push, seventeentrack_push
 from connect.webhook_views import shopify_webhook
 
 from . import health, sign_in
@@ -16,6 +17,8 @@ urlpatterns = [
     path("", include("notify.urls")),  # /app/settings/notifications/, /notify/unsubscribe/…
     path("app/settings/webhooks/", include("hooks.urls")),
     path("webhooks/shopify/", shopify_webhook, name="shopify_webhook"),
+    path("webhooks/carriers/17track/", seventeentrack_push, name="carrier_push_17track"),
+    path("webhooks/carriers/aftership/", aftership_push, name="carrier_push_aftership"),
     path("track/", include("tracking.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("api/v1/", include("connect.api.urls")),

@@ -266,6 +266,7 @@ def _read(call: Call, slug: str, number: str) -> Reply:
     if snap is None:
         return not_found()
     legacy = _legacy(version)
+    call.app.state.note_aftership_read(call.app.key(number), slug)
     tracking = render_tracking(number, slug, snap, legacy, _created_at(call, slug, number))
     return envelope(_wrap(tracking, legacy))
 
@@ -305,6 +306,7 @@ def list_trackings(call: Call) -> Reply:
             continue
         slug = slugs[0] if len(slugs) == 1 else default_slug(call.app.key(number))
         created_at = _created_at(call, slug, number)
+        call.app.state.note_aftership_read(call.app.key(number), slug)
         trackings.append(render_tracking(number, slug, snap, legacy, created_at))
     if legacy:
         data: dict[str, Any] = {

@@ -95,6 +95,9 @@ class Shipment(models.Model):
     last_sync_error = models.CharField(max_length=500, blank=True)
     # When the scheduled sync should next pull this shipment; null once it is final.
     next_sync_at = models.DateTimeField(null=True, blank=True)
+    # The last verified carrier push (17TRACK, AfterShip webhooks) applied to this shipment:
+    # while pushes keep coming it is pulled only as a daily safety check (services/pushes.py).
+    push_seen_at = models.DateTimeField(_("last push"), null=True, blank=True)
     public_token = models.CharField(max_length=64, unique=True, default=new_public_token)
     # The shop's fulfillment this shipment came from (Shopify's fulfillment id; one fulfillment
     # may carry several tracking numbers) and the shop's last change to it.

@@ -8,6 +8,7 @@ these. One module per sub-domain:
 - `runs`: planning a run into carrier chunks and pulling a chunk, counted exactly once;
 - `jobs`: the worker's half of a single resync;
 - `pulls`: asking a carrier and writing what it says;
+- `pushes`: what a carrier pushes (webhooks), written by the same writer as a pull;
 - `schedule`: expiry, scheduled pulls, and resuming what stalled;
 - `intake`: which carrier a shop's name means, and the store's own names;
 - `ingest`: shipments coming in (webhooks, API, CSV): created or updated, pulled once at once;
@@ -43,6 +44,12 @@ from .pulls import (
     shipments_apply_results,
     shipments_mark_failed,
 )
+from .pushes import (
+    PushOutcome,
+    shipments_apply_push,
+    shipments_for_push,
+    shipments_push_stopped,
+)
 from .refusals import counted_refusal, refusal_record, resync_refusals_flush
 from .runs import (
     ChunkPlan,
@@ -66,6 +73,10 @@ from .single import shipment_clear_cooldown, shipment_resync, shipment_resync_re
 from .verdicts import ResyncVerdict
 
 __all__ = [
+    "PushOutcome",
+    "shipments_apply_push",
+    "shipments_for_push",
+    "shipments_push_stopped",
     "JOB_MAX_ATTEMPTS",
     "MAX_BULK_CORRECTION",
     "SCHEDULE_LOCK_KEY",

@@ -58,9 +58,18 @@ def fetch(carrier: str | None, tracking_numbers: list[str]) -> BatchOutcome:
         return BatchOutcome(errors=dict.fromkeys(tracking_numbers, exc))
 
 
-def next_sync_at(status: str, now: dt.datetime) -> dt.datetime | None:
+def next_sync_at(
+    status: str, now: dt.datetime, push_seen_at: dt.datetime | None = None
+) -> dt.datetime | None:
+    """When the schedule pulls next: by status; for a shipment that receives carrier pushes,
+    a daily safety pull, but no later than when pushes count as stopped (then: by status)."""
     if status in FINAL_STATUSES:
         return None
+    if push_seen_at is not None:
+        quiet_until = push_seen_at + dt.timedelta(hours=settings.CARRIER_PUSH_QUIET_HOURS)
+        if quiet_until > now:
+            safety = dt.timedelta(hours=settings.CARRIER_PUSH_SAFETY_PULL_HOURS)
+            return min(now + safety * random.uniform(0.9, 1.0), quiet_until)
     base = NEXT_SYNC_AFTER.get(ShipmentStatus(status), dt.timedelta(hours=4))
     return now + base * random.uniform(0.9, 1.1)
 
@@ -77,6 +86,7 @@ _APPLIED_FIELDS = [
     "actual_carrier_name",
     "actual_carrier_url",
     "last_event_at",
+    "push_seen_at",
     "last_synced_at",
     "last_sync_outcome",
     "last_sync_error",
@@ -157,7 +167,7 @@ def shipments_apply_results(
         shipment.last_success_at = now
         shipment.last_sync_outcome = SyncOutcome.OK
         shipment.last_sync_error = ""
-        shipment.next_sync_at = next_sync_at(shipment.status, now)
+        shipment.next_sync_at = next_sync_at(shipment.status, now, shipment.push_seen_at)
         if shipment.pk in touched:
             shipment.updated_at = now
     with transaction.atomic():

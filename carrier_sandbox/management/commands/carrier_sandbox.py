@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from carrier_sandbox.app import Sandbox
+from carrier_sandbox.push import PushTarget
 from carrier_sandbox.server import make_server
 
 
@@ -65,7 +66,14 @@ class Command(BaseCommand):
             epoch = stored_epoch(Path(settings.BASE_DIR) / "var" / "sandbox-epoch")
         if options["verbosity"] >= 3:
             logging.getLogger("carrier_sandbox").setLevel(logging.DEBUG)
-        app = Sandbox(epoch=epoch, latency_ms=options["latency_ms"])
+        push = PushTarget(
+            url=settings.CARRIER_SANDBOX_PUSH_URL,
+            seventeentrack_key=(settings.CARRIER_CREDENTIALS.get("17track") or {}).get(
+                "api_key", ""
+            ),
+            aftership_secret=settings.AFTERSHIP_WEBHOOK_SECRET,
+        )
+        app = Sandbox(epoch=epoch, latency_ms=options["latency_ms"], push=push)
         try:
             server = make_server(options["host"], options["port"], app)
         except OSError as exc:
