@@ -254,3 +254,11 @@ def test_a_finished_resync_is_told_in_the_shoppers_language(client, tracked):
     html = client.get(url, HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert "No hemos podido obtener las últimas novedades del transportista" in html
     assert "carrier said 500" not in html
+
+
+def test_ops_set_the_store_default_language_in_the_admin(admin_client, shop):
+    url = reverse("admin:shipments_store_change", args=[shop.pk])
+    html = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert '<select name="default_language"' in html
+    assert '<option value="es">Español</option>' in html
+    assert "Change store" in html  # the admin stays English
