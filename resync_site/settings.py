@@ -62,7 +62,7 @@ MIDDLEWARE = [
     "resync_site.middleware.SiteCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    # Django's LocaleMiddleware, for /track/ only: ?lang=, cookie, Accept-Language (languages.py).
+    # Instead of Django's LocaleMiddleware: /track/ in the shopper's language, the rest English.
     "resync_site.languages.ShopperLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
