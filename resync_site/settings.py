@@ -67,7 +67,8 @@ MIDDLEWARE = [
     "resync_site.middleware.SiteCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Instead of Django's LocaleMiddleware: /track/ in the shopper's language, the rest English.
+    "resync_site.languages.ShopperLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -308,8 +309,10 @@ if bad_frame_ancestors(TRACK_FRAME_ANCESTORS):
 API_RATE_LIMIT_PER_SECOND = env.int("API_RATE_LIMIT_PER_SECOND", default=10)
 
 # --- Internationalisation -------------------------------------------------------------------------
+# The shopper's pages (/track/) speak these; the merchant app and the admin stay in English
+# (resync_site/languages.py, docs/contract.md §10). Adding one: README "Languages".
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English")]
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -63,6 +63,7 @@ class StoreAdmin(admin.ModelAdmin):
         "shop_domain",
         "shop_disconnected_at",
         "time_zone",
+        "default_language",
         "created_at",
     ]
     search_fields = ["name", "slug", "shop_domain"]

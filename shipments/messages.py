@@ -110,17 +110,45 @@ def result_message(*, changed: bool, latest_event_at: dt.datetime | None, time_z
     return str(NOTHING_NEW) % {"when": date_format(local, "DATETIME_FORMAT")}
 
 
-def shopper_job_message(*, state: str, message: str) -> str:
+def shopper_job_message(
+    *,
+    state: str,
+    message: str,
+    changed: bool | None = None,
+    latest_event_at: dt.datetime | None = None,
+    time_zone: str | None = None,
+) -> str:
     """The `message` of a shopper's job status (the contract's sentence): a failure is the
-    shopper's own sentence, never the carrier's text nor the merchant's reason."""
-    return str(SHOPPER_FAILED) if state == "failed" else message
+    shopper's own sentence, never the carrier's text nor the merchant's reason. Given the store's
+    `time_zone`, a success is written again in the active language (the stored one is the
+    worker's English)."""
+    if state == "failed":
+        return str(SHOPPER_FAILED)
+    if state == "succeeded" and time_zone is not None:
+        return result_message(
+            changed=bool(changed), latest_event_at=latest_event_at, time_zone=time_zone
+        )
+    return message
 
 
-def shopper_display_message(*, state: str, changed: bool, message: str) -> str:
+def shopper_display_message(
+    *,
+    state: str,
+    changed: bool,
+    message: str,
+    latest_event_at: dt.datetime | None = None,
+    time_zone: str | None = None,
+) -> str:
     """What the tracking page shows a shopper about a finished resync: plain words about the
     page they are on ("Updated: …"), not the merchant's sentence about "the tracking page"."""
     if state == "failed":
         return str(SHOPPER_FAILED)
     if state == "succeeded" and changed:
         return str(SHOPPER_UPDATED)
-    return message
+    return shopper_job_message(
+        state=state,
+        message=message,
+        changed=changed,
+        latest_event_at=latest_event_at,
+        time_zone=time_zone,
+    )

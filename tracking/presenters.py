@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import formats
@@ -209,6 +210,31 @@ def status_steps(shipment: Shipment, events: list[TimelineEvent]) -> list[Step]:
         else:
             steps.append(Step(key, str(label), "upcoming"))
     return steps
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageLink:
+    """One option of the language switcher: a plain link, so it works without JavaScript."""
+
+    code: str
+    name: str  # in its own language ("Deutsch")
+    url: str
+    current: bool
+
+
+def language_switcher(request: HttpRequest) -> list[LanguageLink]:
+    """The page's own URL with `?lang=` for each language (other query parameters kept, but
+    never an e-mail address: links end up in histories and logs)."""
+    current = get_language()
+    links = []
+    for code, name in settings.LANGUAGES:
+        query = request.GET.copy()
+        query.pop("email", None)
+        query["lang"] = code
+        links.append(
+            LanguageLink(code, name, f"{request.path}?{query.urlencode()}", code == current)
+        )
+    return links
 
 
 def lookup_branding(store: Store | None) -> dict[str, Any]:

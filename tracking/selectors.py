@@ -48,7 +48,9 @@ def store_for_lookup(slug: str) -> Store | None:
     if not slug:
         return None
     return (
-        Store.objects.only("name", "slug", "display_name", "accent_color", "logo_url")
+        Store.objects.only(
+            "name", "slug", "display_name", "accent_color", "logo_url", "default_language"
+        )
         .filter(slug=slug)
         .first()
     )
@@ -140,6 +142,7 @@ PAGE_FIELDS = (
     "store__display_name",
     "store__logo_url",
     "store__time_zone",
+    "store__default_language",
 )
 
 
@@ -162,11 +165,22 @@ def shipment_with_siblings(token: str) -> tuple[Shipment, list[Shipment]] | None
 
 
 def shipment_ref_for_token(token: str) -> Shipment | None:
-    """The shipment behind a public token with only its ids and token loaded (what a resync
-    and its status need), or None. Other fields would load on access."""
+    """The shipment behind a public token with only what a resync and its status need loaded
+    (its ids and token; the time of its latest event, its store's time zone and language for the
+    shopper's sentences), or None. Other fields would load on access."""
     if not _valid_token(token):
         return None
-    return _shown().only("store_id", "order_id", "public_token").filter(public_token=token).first()
+    return _shown().select_related("store").only(*REF_FIELDS).filter(public_token=token).first()
+
+
+REF_FIELDS = (
+    "store_id",
+    "order_id",
+    "public_token",
+    "last_event_at",
+    "store__time_zone",
+    "store__default_language",
+)
 
 
 def shipment_event_rows(shipment: Shipment) -> list[tuple]:

@@ -18,6 +18,7 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from resync_site.languages import use_store_language
 from shipments.messages import (
     RESYNC_STARTED_NO_JS,
     SHOPPER_UPDATED,
@@ -26,14 +27,14 @@ from shipments.messages import (
     shopper_display_message,
     shopper_job_message,
 )
-from shipments.models import RequestSource
+from shipments.models import RequestSource, Store
 from shipments.presenters import job_payload
 from shipments.responses import client_ip, refused, resync_or_refusal, unavailable, wants_json
 from shipments.services import ResyncVerdict, shipment_resync, shipment_resync_refuse_abuse
 
 from . import limits
 from .forms import LookupForm
-from .presenters import lookup_branding, tracking_context, tracking_payload
+from .presenters import language_switcher, lookup_branding, tracking_context, tracking_payload
 from .safety import theme_css
 from .security import public_page
 from .selectors import (
@@ -100,6 +101,13 @@ def _lookup_data(request: HttpRequest) -> dict[str, str]:
     return data
 
 
+def _lookup_page(request: HttpRequest, store: Store | None) -> dict[str, Any]:
+    """The lookup page's branding and switcher, in the store's language unless one was chosen."""
+    if store is not None:
+        use_store_language(request, store.default_language)
+    return {**lookup_branding(store), "languages": language_switcher(request)}
+
+
 @public_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def lookup(request: HttpRequest) -> HttpResponse:
@@ -111,7 +119,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
     data = _lookup_data(request)
     if request.method != "POST" and not ("order_number" in data and "email" in data):
         form = LookupForm(initial={k: data[k] for k in ("order_number", "store") if k in data})
-        context = {"form": form, **lookup_branding(store_for_lookup(data.get("store", "")))}
+        context = {"form": form, **_lookup_page(request, store_for_lookup(data.get("store", "")))}
         return _fresh(render(request, "tracking/lookup.html", context))
 
     try:
@@ -135,11 +143,13 @@ def lookup(request: HttpRequest) -> HttpResponse:
                     status=400,
                 )
             )
-        context = {"form": form, **lookup_branding(store_for_lookup(data.get("store", "")))}
+        context = {"form": form, **_lookup_page(request, store_for_lookup(data.get("store", "")))}
         return _fresh(render(request, "tracking/lookup.html", context, status=400))
 
     # Found or not, the same two reads (the store when one is named, then the order).
     store = store_for_lookup(form.cleaned_data.get("store") or "")
+    if store is not None:
+        use_store_language(request, store.default_language)
     match = order_lookup(
         order_number=form.cleaned_data["order_number"],
         email=form.cleaned_data["email"],
@@ -152,7 +162,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
         )
         if wants_json(request):
             return _fresh(JsonResponse({"error": message}, status=404))
-        context = {"form": form, "not_found": message, **lookup_branding(store)}
+        context = {"form": form, "not_found": message, **_lookup_page(request, store)}
         return _fresh(render(request, "tracking/lookup.html", context, status=404))
     if match.token is None:
         context = {"match": match}
@@ -183,6 +193,7 @@ def store_theme(request: HttpRequest, slug: str) -> HttpResponse:
 def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
     """The page, its JSON subset, or (header `X-Fragment: timeline`) the live part alone."""
     shipment, siblings = _found(shipment_with_siblings(token))
+    use_store_language(request, shipment.store.default_language)
     context = tracking_context(shipment, siblings)
     job = context.get("last_job")
     if job is not None:
@@ -191,12 +202,17 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
             context["last_job"] = None
         else:
             context["last_job_message"] = shopper_display_message(
-                state=job.state, changed=job.changed, message=job.message
+                state=job.state,
+                changed=job.changed,
+                message=job.message,
+                latest_event_at=shipment.last_event_at,
+                time_zone=shipment.store.time_zone,
             )
     if wants_json(request):
         return _fresh(JsonResponse(tracking_payload(request, context)), "X-Fragment")
     context["retry_clock"] = clock(context["retry_after"])
     context["shopper_updated"] = SHOPPER_UPDATED
+    context["languages"] = language_switcher(request)
     template = "tracking/page.html"
     if request.headers.get("X-Fragment") == TIMELINE_FRAGMENT:
         template = "tracking/_timeline.html"
@@ -264,6 +280,7 @@ def resync(request: HttpRequest, token: str) -> HttpResponse:
     """`POST /track/<token>/resync/`: the details page's resync, same shared cooldown, same
     answers (202 / 429 + Retry-After / 503 + Retry-After), plus a per-IP limit."""
     shipment = _found(shipment_ref_for_token(token))
+    use_store_language(request, shipment.store.default_language)
     back = shipment.get_tracking_url()
     ip = client_ip(request)
     try:
@@ -292,10 +309,19 @@ def resync_status(request: HttpRequest, token: str, job_id: str) -> HttpResponse
     """`GET status_url` → `{"state", "message", "changed"}`; a job of another shipment is 404."""
     shipment = _found(shipment_ref_for_token(token))
     job = _found(resync_job_for_shipment(shipment=shipment, job_id=job_id))
-    message = shopper_job_message(state=job.state, message=job.message)
+    use_store_language(request, shipment.store.default_language)
+    # A finished job's sentence is written again in the shopper's language.
+    sentence = {
+        "state": job.state,
+        "message": job.message,
+        "changed": job.changed,
+        "latest_event_at": shipment.last_event_at,
+        "time_zone": shipment.store.time_zone,
+    }
+    message = shopper_job_message(**sentence)
     if wants_json(request):
         return _fresh(JsonResponse({**job_payload(job), "message": message}))
-    display = shopper_display_message(state=job.state, changed=job.changed, message=job.message)
+    display = shopper_display_message(**{**sentence, "changed": bool(job.changed)})
     context = {
         "job": job,
         "message": display,

@@ -21,6 +21,11 @@ def _validate_time_zone(value: str) -> None:
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
 
 
+def language_choices() -> list[tuple[str, str]]:
+    """The languages the shopper's pages speak (settings.LANGUAGES, read when asked)."""
+    return list(settings.LANGUAGES)
+
+
 class Store(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=64, unique=True)
@@ -54,6 +59,14 @@ class Store(models.Model):
     )
     # Set when Shopify said the app was uninstalled: its webhooks are refused, its data stays.
     shop_disconnected_at = models.DateTimeField(_("Shopify disconnected at"), null=True, blank=True)
+    # The shopper's pages speak it when the shopper asked for no language we have (§10).
+    default_language = models.CharField(
+        _("default language"),
+        max_length=8,
+        choices=language_choices,
+        default="en",
+        help_text=_("For shoppers whose browser asks for none of the languages we offer."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
