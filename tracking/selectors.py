@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 
 from shipments.cooldowns import shipment_retry_after
 from shipments.models import Order, ResyncJob, Shipment, Store, TrackingEvent
@@ -91,6 +91,34 @@ def order_lookup(*, order_number: str, email: str, store: Store | None = None) -
     return OrderMatch(token=token, store_name=display_name or name, order_number=number)
 
 
+def tracking_number_key(value: str) -> str:
+    """A tracking number as the lookup compares it: no spaces, upper case (as the database's
+    UPPER, which the `shipment_number_upper` index holds; stored numbers carry no spaces)."""
+    return "".join((value or "").split()).upper()
+
+
+def shipment_for_tracking_number(
+    *, tracking_number: str, store: Store | None = None
+) -> Shipment | None:
+    """The shipment with this tracking number (case and spaces aside) in any store, or in
+    `store` only; or None. Several stores (or carriers) with the same number: the newest
+    shipment (latest `shipped_at`). One indexed query, with the store; the order is not read.
+    """
+    key = tracking_number_key(tracking_number)
+    if not key or len(key) > 64:
+        return None
+    candidates = (
+        _shown()
+        .select_related("store")
+        .only(*PARCEL_FIELDS)
+        .alias(number_key=Upper("tracking_number"))
+        .filter(number_key=key)
+    )
+    if store is not None:
+        candidates = candidates.filter(store_id=store.pk)
+    return candidates.order_by("-shipped_at", "-pk").first()
+
+
 # --- The tracking page ----------------------------------------------------------------------------
 
 
@@ -140,6 +168,19 @@ PAGE_FIELDS = (
     "store__display_name",
     "store__logo_url",
     "store__time_zone",
+    # The store's delivery rule (the estimate when the carrier gives no date).
+    "store__delivery_processing_days",
+    "store__delivery_transit_days",
+    "store__delivery_transit_by_carrier",
+    "store__delivery_business_days",
+    "store__delivery_cutoff",
+)
+
+# What a lookup by tracking number reads: the page's fields less the order's (never shown there)
+# plus the store's slug (its stylesheet's URL).
+PARCEL_FIELDS = (
+    *(field for field in PAGE_FIELDS if not field.startswith("order__")),
+    "store__slug",
 )
 
 

@@ -26,14 +26,20 @@ from shipments.messages import (
     shopper_display_message,
     shopper_job_message,
 )
-from shipments.models import RequestSource
+from shipments.models import RequestSource, Store
 from shipments.presenters import job_payload
 from shipments.responses import client_ip, refused, resync_or_refusal, unavailable, wants_json
 from shipments.services import ResyncVerdict, shipment_resync, shipment_resync_refuse_abuse
 
 from . import limits
-from .forms import LookupForm
-from .presenters import lookup_branding, tracking_context, tracking_payload
+from .forms import LookupForm, NumberLookupForm
+from .presenters import (
+    lookup_branding,
+    parcel_context,
+    parcel_payload,
+    tracking_context,
+    tracking_payload,
+)
 from .safety import theme_css
 from .security import public_page
 from .selectors import (
@@ -41,9 +47,11 @@ from .selectors import (
     order_number_key,
     resync_job_for_shipment,
     shipment_for_token,
+    shipment_for_tracking_number,
     shipment_ref_for_token,
     shipment_with_siblings,
     store_for_lookup,
+    tracking_number_key,
 )
 
 logger = logging.getLogger(__name__)
@@ -94,7 +102,8 @@ def _too_many(request: HttpRequest, wait: int) -> HttpResponse:
 def _lookup_data(request: HttpRequest) -> dict[str, str]:
     """The submitted fields; `order` is accepted for `order_number` (short links, store widgets)."""
     source = request.POST if request.method == "POST" else request.GET
-    data = {key: source[key] for key in ("order_number", "email", "store") if key in source}
+    fields = ("order_number", "email", "store", "tracking_number")
+    data = {key: source[key] for key in fields if key in source}
     if "order_number" not in data and "order" in source:
         data["order_number"] = source["order"]
     return data
@@ -109,10 +118,11 @@ def lookup(request: HttpRequest) -> HttpResponse:
     `?store=<slug>` narrows the lookup to that store and brands the page with it; an unknown
     slug is the plain page, looking in every store (docs/contract.md §10)."""
     data = _lookup_data(request)
+    if "tracking_number" in data and "order_number" not in data:
+        return _number_lookup(request, data)
     if request.method != "POST" and not ("order_number" in data and "email" in data):
         form = LookupForm(initial={k: data[k] for k in ("order_number", "store") if k in data})
-        context = {"form": form, **lookup_branding(store_for_lookup(data.get("store", "")))}
-        return _fresh(render(request, "tracking/lookup.html", context))
+        return _fresh(_lookup_page(request, store_for_lookup(data.get("store", "")), form=form))
 
     try:
         wait = limits.lookup_wait(
@@ -135,8 +145,9 @@ def lookup(request: HttpRequest) -> HttpResponse:
                     status=400,
                 )
             )
-        context = {"form": form, **lookup_branding(store_for_lookup(data.get("store", "")))}
-        return _fresh(render(request, "tracking/lookup.html", context, status=400))
+        return _fresh(
+            _lookup_page(request, store_for_lookup(data.get("store", "")), form=form, status=400)
+        )
 
     # Found or not, the same two reads (the store when one is named, then the order).
     store = store_for_lookup(form.cleaned_data.get("store") or "")
@@ -152,8 +163,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
         )
         if wants_json(request):
             return _fresh(JsonResponse({"error": message}, status=404))
-        context = {"form": form, "not_found": message, **lookup_branding(store)}
-        return _fresh(render(request, "tracking/lookup.html", context, status=404))
+        return _fresh(_lookup_page(request, store, form=form, status=404, not_found=message))
     if match.token is None:
         context = {"match": match}
         if wants_json(request):
@@ -163,6 +173,72 @@ def lookup(request: HttpRequest) -> HttpResponse:
     if wants_json(request):
         return _fresh(JsonResponse({"tracking_url": request.build_absolute_uri(url)}))
     return _see_other(url)
+
+
+NUMBER_FORM_IDS = "id_number_%s"  # the lookup page holds both forms: ids of their own
+
+
+def _lookup_page(
+    request: HttpRequest,
+    store: Store | None,
+    *,
+    form: LookupForm | None = None,
+    number_form: NumberLookupForm | None = None,
+    status: int = 200,
+    **extra: Any,
+) -> HttpResponse:
+    """The lookup page (both forms), branded for `?store=` when it names a store."""
+    initial = {"store": store.slug if store else ""}
+    context = {
+        "form": form or LookupForm(initial=initial),
+        "number_form": number_form or NumberLookupForm(auto_id=NUMBER_FORM_IDS, initial=initial),
+        **lookup_branding(store),
+        **extra,
+    }
+    return render(request, "tracking/lookup.html", context, status=status)
+
+
+def _number_lookup(request: HttpRequest, data: dict[str, str]) -> HttpResponse:
+    """`/track/?tracking_number=…`: the parcel's status and scans without its order (no order
+    number, no e-mail, no link to the token page). Rate-limited as the order lookup; not found
+    is the lookup page's "not found", as for an order."""
+    try:
+        wait = limits.number_lookup_wait(
+            request,
+            ip=client_ip(request),
+            number_key=tracking_number_key(data.get("tracking_number", ""))[:80],
+        )
+    except limits.LimitsUnavailable:
+        logger.warning("lookup rate limits unavailable: serving without them")
+        wait = 0
+    if wait:
+        return _fresh(_too_many(request, wait))
+    form = NumberLookupForm(data, auto_id=NUMBER_FORM_IDS)
+    if not form.is_valid():
+        if wants_json(request):
+            body = {"error": _("Please correct the form."), "fields": form.errors.get_json_data()}
+            return _fresh(JsonResponse(body, status=400))
+        return _fresh(
+            _lookup_page(
+                request, store_for_lookup(data.get("store", "")), number_form=form, status=400
+            )
+        )
+    # The store when one is named, then the shipment; its scans when found.
+    store = store_for_lookup(form.cleaned_data.get("store") or "")
+    shipment = shipment_for_tracking_number(
+        tracking_number=form.cleaned_data["tracking_number"], store=store
+    )
+    if shipment is None:
+        message = _(
+            "We could not find a parcel with this tracking number. Please check it and try again."
+        )
+        if wants_json(request):
+            return _fresh(JsonResponse({"error": message}, status=404))
+        return _fresh(_lookup_page(request, store, number_form=form, status=404, not_found=message))
+    context = parcel_context(shipment)
+    if wants_json(request):
+        return _fresh(JsonResponse(parcel_payload(context)))
+    return _fresh(render(request, "tracking/parcel.html", context))
 
 
 @public_page
