@@ -77,6 +77,36 @@ class DeliveryRule:
         return overrides.get(carrier or "", self.transit)
 
 
+def rule_from_fields(
+    *,
+    transit_days: str,
+    transit_by_carrier: Mapping[str, object] | None,
+    processing_days: int,
+    business_days: str,
+    cutoff: dt.time | None,
+    time_zone: str,
+) -> DeliveryRule | None:
+    """A store's rule from its stored fields; None when it has none (no transit days) or an
+    unusable one (stored around the validation): no estimate rather than a wrong one."""
+    if not transit_days:
+        return None
+    try:
+        return DeliveryRule(
+            transit=parse_span(transit_days),
+            processing_days=processing_days,
+            transit_by_carrier={
+                code: parse_span(value)
+                for code, value in (transit_by_carrier or {}).items()
+                if isinstance(value, str)
+            },
+            business_days=parse_business_days(business_days),
+            cutoff=cutoff,
+            time_zone=time_zone,
+        )
+    except BadRule:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class Estimate:
     """A delivery date or range (`earliest` == `latest` for one date) and where it came from."""

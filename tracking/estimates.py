@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from shipments.delivery import Estimate, estimate_delivery
+from shipments.delivery import DeliveryRule, Estimate, estimate_delivery
 from shipments.models import FINAL_STATUSES, Shipment
 
 CARRIER = "carrier"
@@ -29,8 +29,18 @@ def shopper_estimate(shipment: Shipment, *, carrier: str | None) -> Estimate | N
     return estimate_delivery(rule, carrier=carrier, shipped_at=shipment.shipped_at)
 
 
+def unshipped_estimate(
+    *, rule: DeliveryRule | None, placed_at: dt.datetime | None
+) -> Estimate | None:
+    """For an order not shipped yet: the store's rule from when it was placed, processing days
+    included, with the store's default transit days (no carrier is known yet)."""
+    if rule is None:
+        return None
+    return estimate_delivery(rule, carrier=None, shipped_at=None, placed_at=placed_at)
+
+
 def estimate_payload(
-    estimate: Estimate | None, shipment: Shipment, tz: dt.tzinfo
+    estimate: Estimate | None, shipment: Shipment | None = None, tz: dt.tzinfo = dt.UTC
 ) -> dict[str, Any]:
     """The JSON keys: `estimated_delivery` (the carrier's date and time with its offset, as
     before; the store's earliest date as YYYY-MM-DD), `estimated_delivery_latest` (the store's
@@ -42,7 +52,7 @@ def estimate_payload(
             "estimated_delivery_latest": None,
             "estimated_delivery_source": None,
         }
-    if estimate.source == CARRIER and shipment.estimated_delivery is not None:
+    if estimate.source == CARRIER and shipment and shipment.estimated_delivery is not None:
         first = shipment.estimated_delivery.astimezone(tz).isoformat()
     else:
         first = estimate.earliest.isoformat()

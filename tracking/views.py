@@ -32,6 +32,7 @@ from shipments.responses import client_ip, refused, resync_or_refusal, unavailab
 from shipments.services import ResyncVerdict, shipment_resync, shipment_resync_refuse_abuse
 
 from . import limits
+from .estimates import estimate_payload, unshipped_estimate
 from .forms import LookupForm, NumberLookupForm
 from .presenters import (
     lookup_branding,
@@ -165,9 +166,11 @@ def lookup(request: HttpRequest) -> HttpResponse:
             return _fresh(JsonResponse({"error": message}, status=404))
         return _fresh(_lookup_page(request, store, form=form, status=404, not_found=message))
     if match.token is None:
-        context = {"match": match}
+        estimate = unshipped_estimate(rule=match.delivery_rule, placed_at=match.placed_at)
         if wants_json(request):
-            return _fresh(JsonResponse({"tracking_url": None, "shipped": False}))
+            body = {"tracking_url": None, "shipped": False, **estimate_payload(estimate)}
+            return _fresh(JsonResponse(body))
+        context = {"match": match, "estimate": estimate}
         return _fresh(render(request, "tracking/not_shipped.html", context))
     url = reverse("tracking:page", args=[match.token])
     if wants_json(request):

@@ -152,24 +152,14 @@ class Store(models.Model):
     @property
     def delivery_rule(self) -> delivery.DeliveryRule | None:
         """The store's delivery rule, or None when it has set none (or an unusable one)."""
-        if not self.delivery_transit_days:
-            return None
-        try:
-            overrides = {
-                code: delivery.parse_span(value)
-                for code, value in (self.delivery_transit_by_carrier or {}).items()
-                if isinstance(value, str)
-            }
-            return delivery.DeliveryRule(
-                transit=delivery.parse_span(self.delivery_transit_days),
-                processing_days=self.delivery_processing_days,
-                transit_by_carrier=overrides,
-                business_days=delivery.parse_business_days(self.delivery_business_days),
-                cutoff=self.delivery_cutoff,
-                time_zone=self.time_zone,
-            )
-        except delivery.BadRule:
-            return None
+        return delivery.rule_from_fields(
+            transit_days=self.delivery_transit_days,
+            transit_by_carrier=self.delivery_transit_by_carrier,
+            processing_days=self.delivery_processing_days,
+            business_days=self.delivery_business_days,
+            cutoff=self.delivery_cutoff,
+            time_zone=self.time_zone,
+        )
 
 
 class Membership(models.Model):

@@ -136,3 +136,39 @@ def test_the_page_still_costs_two_queries_with_a_rule(shop, django_assert_num_qu
     with django_assert_num_queries(2):
         response = _page(shipment)
     assert "estimated by the store" in response.content.decode()
+
+
+def test_an_order_not_shipped_yet_counts_processing_days_from_its_placed_date(
+    client, shop, django_assert_num_queries
+):
+    _rule(shop, "2-3", processing_days=1, transit_by_carrier={"dhl": "1"})
+    shipment = _parcel(shop, order_number="#2001", email="jane@example.com")
+    order = shipment.order
+    shipment.delete()
+    # Friday 10:00 in Berlin: ships Monday (1 processing day), arrives Wednesday to Thursday
+    # (the default transit days: no carrier is known yet).
+    order.placed_at = dt.datetime(2026, 11, 27, 10, 0, tzinfo=BERLIN)
+    order.save(update_fields=["placed_at"])
+    form = {"order_number": "2001", "email": "jane@example.com"}
+    with django_assert_num_queries(1):
+        data = client.post("/track/", form, **JSON).json()
+    assert data == {
+        "tracking_url": None,
+        "shipped": False,
+        "estimated_delivery": "2026-12-02",
+        "estimated_delivery_latest": "2026-12-03",
+        "estimated_delivery_source": "store",
+    }
+    html = client.post("/track/", form).content.decode()
+    assert "has not shipped this order yet" in html
+    assert 'datetime="2026-12-02"' in html
+    assert "estimated by the store" in html
+
+
+def test_an_order_not_shipped_yet_without_a_rule_has_no_estimate(client, shop):
+    shipment = _parcel(shop, order_number="#2002", email="jane@example.com")
+    shipment.delete()
+    form = {"order_number": "2002", "email": "jane@example.com"}
+    data = client.post("/track/", form, **JSON).json()
+    assert data["estimated_delivery"] is None
+    assert "Estimated delivery" not in client.post("/track/", form).content.decode()
