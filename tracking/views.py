@@ -117,7 +117,8 @@ def lookup(request: HttpRequest) -> HttpResponse:
     carries both `order_number` and `email` looks up too (for a store's own "track" box).
 
     `?store=<slug>` narrows the lookup to that store and brands the page with it; an unknown
-    slug is the plain page, looking in every store (docs/contract.md §10)."""
+    slug is the plain page, looking in every store. `?tracking_number=…` (without an order
+    number) is the lookup by number alone (docs/contract.md §10)."""
     data = _lookup_data(request)
     if "tracking_number" in data and "order_number" not in data:
         return _number_lookup(request, data)
