@@ -126,8 +126,10 @@ class ShopperMessage(EmailMultiAlternatives):
 
 
 def build_message(email: ShopperEmail) -> EmailMultiAlternatives:
-    """The whole e-mail, in the site's language (shoppers have no account to say theirs)."""
-    with translation.override(settings.LANGUAGE_CODE):
+    """The whole e-mail, in the store's default language (shoppers have no account to say
+    theirs; the store knows whom it sells to)."""
+    language = getattr(email.store, "default_language", "") or settings.LANGUAGE_CODE
+    with translation.override(language):
         context = email_context(email)
         subject = str(SUBJECTS[ShipmentStatus(email.status)]) % {"order": context["order_number"]}
         if email.is_test:

@@ -26,6 +26,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 SHOPPER_PREFIX = "/track/"
+# The shopper's pages: the tracking pages and the e-mails' unsubscribe pages.
+SHOPPER_PREFIXES = (SHOPPER_PREFIX, "/notify/")
 LANG_PARAM = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 _CODE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
@@ -79,7 +81,7 @@ class ShopperLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path_info.startswith(SHOPPER_PREFIX):
+        if not request.path_info.startswith(SHOPPER_PREFIXES):
             translation.activate(settings.LANGUAGE_CODE)
             request.LANGUAGE_CODE = settings.LANGUAGE_CODE
             return self.get_response(request)

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.urls import reverse
+from django.utils.dates import WEEKDAYS
 
 from .carriers import actual, catalogue
 from .carriers.numbers import carrier_suggestions
@@ -20,6 +21,7 @@ from .models import (
     ResyncJob,
     Shipment,
     ShipmentStatus,
+    Store,
     StoreCarrierMapping,
     SyncRun,
     TrackingEvent,
@@ -160,3 +162,22 @@ def carrier_correction_choices(shipment: Shipment) -> dict[str, list[tuple[str, 
         "suggested": [(code, named[code]) for code in suggested if code in named],
         "others": [(c.code, c.name) for c in catalogue.CARRIERS if c.code not in suggested],
     }
+
+
+def delivery_rule_payload(store: Store) -> dict[str, Any]:
+    """The store's delivery rule as `/app/settings/delivery/` gives it (docs/contract.md §10)."""
+    cutoff = store.delivery_cutoff
+    return {
+        "active": store.delivery_rule is not None,
+        "processing_days": store.delivery_processing_days,
+        "transit_days": store.delivery_transit_days,
+        "transit_by_carrier": dict(store.delivery_transit_by_carrier or {}),
+        "business_days": store.delivery_business_days,
+        "cutoff": cutoff.strftime("%H:%M") if cutoff else None,
+        "time_zone": store.time_zone,
+    }
+
+
+def weekday_choices() -> list[tuple[str, str]]:
+    """ISO weekday numbers ("1" = Monday) and their names in the active language."""
+    return [(str(day + 1), str(name)) for day, name in sorted(WEEKDAYS.items())]

@@ -26,5 +26,6 @@ urlpatterns = [
         settings_views.carrier_name_delete,
         name="carrier_name_delete",
     ),
+    path("settings/delivery/", settings_views.delivery_rule, name="delivery_rule"),
     path("shipments/export.csv", export_views.shipment_export, name="export"),
 ]

@@ -20,3 +20,15 @@ class LookupForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     store = forms.SlugField(required=False, widget=forms.HiddenInput)
+
+
+class NumberLookupForm(forms.Form):
+    """A tracking number alone: the parcel's status and scans, nothing of the order."""
+
+    tracking_number = forms.CharField(
+        label=_("Tracking number"),
+        max_length=80,
+        help_text=_("As shown in your shipping e-mail or on the parcel."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    store = forms.SlugField(required=False, widget=forms.HiddenInput)

@@ -16,7 +16,7 @@ from django_ratelimit.core import get_usage
 from resync_site.client_ip import client_key
 from shipments.redis_client import RedisError
 
-__all__ = ["LimitsUnavailable", "client_key", "lookup_wait", "resync_wait"]
+__all__ = ["LimitsUnavailable", "client_key", "lookup_wait", "number_lookup_wait", "resync_wait"]
 
 
 class LimitsUnavailable(Exception):
@@ -58,6 +58,29 @@ def lookup_wait(request: HttpRequest, *, ip: str | None, order_key: str) -> int:
                 request,
                 group="track-lookup-order",
                 value=order_key,
+                rate=settings.TRACK_LOOKUP_RATE_PER_ORDER,
+            )
+        )
+    return max(waits)
+
+
+def number_lookup_wait(request: HttpRequest, *, ip: str | None, number_key: str) -> int:
+    """Count one lookup by tracking number against the client's IP (the same budget as order
+    lookups) and the number typed (as many tries as one order number gets)."""
+    waits = [
+        _wait(
+            request,
+            group="track-lookup-ip",
+            value=client_key(ip),
+            rate=settings.TRACK_LOOKUP_RATE_PER_IP,
+        )
+    ]
+    if number_key:
+        waits.append(
+            _wait(
+                request,
+                group="track-lookup-number",
+                value=number_key,
                 rate=settings.TRACK_LOOKUP_RATE_PER_ORDER,
             )
         )

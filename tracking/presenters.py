@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from shipments.carriers.actual import own_carrier
 from shipments.models import Shipment, ShipmentStatus, Store
 
+from .estimates import estimate_payload, shopper_estimate
 from .safety import carrier_public_url, http_url, mask_email, real_carrier_url
 from .selectors import latest_job, order_shipments, shipment_event_rows, shipment_wait
 
@@ -249,15 +250,12 @@ def lookup_branding(store: Store | None) -> dict[str, Any]:
     }
 
 
-def tracking_context(shipment: Shipment, siblings: list[Shipment] | None = None) -> dict[str, Any]:
-    """Everything the page (and its timeline fragment) shows: shopper-safe by construction.
-    `siblings`: the order's shipments when already loaded (`shipment_with_siblings`)."""
+def parcel_context(shipment: Shipment) -> dict[str, Any]:
+    """What the page shows of the parcel itself: status, carrier, estimate and scans. Nothing
+    of its order (number, e-mail, other shipments) and no link to its token: what a lookup by
+    tracking number alone may show."""
     store = shipment.store
     events = shipment_events(shipment, store.tz)
-    if siblings is None:
-        siblings = list(order_shipments(shipment))
-    tabs = [ShipmentTab.of(other) for other in siblings]
-    retry_after = shipment_wait(shipment)
     label = status_label(shipment.status)
     # The carrier's own wording, when it says more than the status and the latest event do.
     carrier_note = shipment.carrier_status_text.strip()
@@ -271,49 +269,61 @@ def tracking_context(shipment: Shipment, siblings: list[Shipment] | None = None)
         "status_label": label,
         "carrier_label": shopper_carrier_name(shipment) or str(CARRIER_NOT_KNOWN),
         "carrier_name": shopper_carrier_name(shipment),
-        "order": shipment.order,
         "store": store,
         "brand_name": store.brand_name,
         "logo_url": http_url(store.logo_url),
-        "masked_email": mask_email(shipment.order.customer_email),
         "carrier_url": shopper_carrier_url(shipment),
         "carrier_note": carrier_note,
         "events": events,
         "steps": status_steps(shipment, events),
         "alert": ALERTS.get(ShipmentStatus(shipment.status)) if shipment.status in ALERTS else "",
-        "siblings": tabs if len(tabs) > 1 else [],
-        "tabs": tabs,
-        "retry_after": retry_after,
-        "last_job": latest_job(shipment) if retry_after else None,
+        "estimate": shopper_estimate(
+            shipment, carrier=shopper_carrier_code(shipment) or shipment.carrier
+        ),
         "time_zone": store.time_zone,
     }
+
+
+def tracking_context(shipment: Shipment, siblings: list[Shipment] | None = None) -> dict[str, Any]:
+    """Everything the page (and its timeline fragment) shows: shopper-safe by construction.
+    `siblings`: the order's shipments when already loaded (`shipment_with_siblings`)."""
+    context = parcel_context(shipment)
+    if siblings is None:
+        siblings = list(order_shipments(shipment))
+    tabs = [ShipmentTab.of(other) for other in siblings]
+    retry_after = shipment_wait(shipment)
+    context.update(
+        {
+            "order": shipment.order,
+            "masked_email": mask_email(shipment.order.customer_email),
+            "siblings": tabs if len(tabs) > 1 else [],
+            "tabs": tabs,
+            "retry_after": retry_after,
+            "last_job": latest_job(shipment) if retry_after else None,
+        }
+    )
+    return context
 
 
 def _iso(value: Any, tz: Any) -> str | None:
     return value.astimezone(tz).isoformat() if value else None
 
 
-def tracking_payload(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
-    """The JSON subset of the page (docs/contract.md §5): no internal ids, no notes, e-mail
-    masked."""
+def parcel_payload(context: dict[str, Any]) -> dict[str, Any]:
+    """The JSON of `parcel_context`: the parcel alone, no order number, e-mail or token."""
     shipment: Shipment = context["shipment"]
     tz = context["store"].tz
-    tabs: list[ShipmentTab] = context["tabs"] or [ShipmentTab.of(shipment)]
     return {
         "store": {"name": context["brand_name"]},
-        "order_number": context["order"].order_number,
-        "customer_email": context["masked_email"],
         "carrier": shopper_carrier_code(shipment),
         "carrier_name": context["carrier_name"],
         "tracking_number": shipment.tracking_number,
-        "tracking_url": request.build_absolute_uri(shipment.get_tracking_url()),
         "carrier_url": context["carrier_url"],
         "status": shipment.status,
         "sub_status": shipment.sub_status,
-        "estimated_delivery": _iso(shipment.estimated_delivery, tz),
+        **estimate_payload(context["estimate"], shipment, tz),
         "last_synced_at": _iso(shipment.last_synced_at, tz),
         "last_success_at": _iso(shipment.last_updated_at, tz),
-        "retry_after": context["retry_after"],
         "time_zone": context["time_zone"],
         "events": [
             {
@@ -324,6 +334,20 @@ def tracking_payload(request: HttpRequest, context: dict[str, Any]) -> dict[str,
             }
             for event in context["events"]
         ],
+    }
+
+
+def tracking_payload(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
+    """The JSON subset of the page (docs/contract.md §5): no internal ids, no notes, e-mail
+    masked."""
+    shipment: Shipment = context["shipment"]
+    tabs: list[ShipmentTab] = context["tabs"] or [ShipmentTab.of(shipment)]
+    return {
+        **parcel_payload(context),
+        "order_number": context["order"].order_number,
+        "customer_email": context["masked_email"],
+        "tracking_url": request.build_absolute_uri(shipment.get_tracking_url()),
+        "retry_after": context["retry_after"],
         "shipments": [
             {
                 "tracking_number": other.tracking_number,

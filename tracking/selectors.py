@@ -7,13 +7,15 @@ ever reaches that shipment's own order and store. Selectors only read: "not foun
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 
 from shipments.cooldowns import shipment_retry_after
+from shipments.delivery import DeliveryRule, rule_from_fields
 from shipments.models import Order, ResyncJob, Shipment, Store, TrackingEvent
 from shipments.redis_client import RedisUnavailable
 
@@ -41,6 +43,9 @@ class OrderMatch:
     token: str | None  # the order's first shipment; None while nothing has shipped
     store_name: str
     order_number: str
+    # For an order not shipped yet: the store's estimate counts from when it was placed.
+    placed_at: dt.datetime | None = None
+    delivery_rule: DeliveryRule | None = None
 
 
 def store_for_lookup(slug: str) -> Store | None:
@@ -54,6 +59,25 @@ def store_for_lookup(slug: str) -> Store | None:
         .filter(slug=slug)
         .first()
     )
+
+
+# The store's rule as `rule_from_fields` takes it (store field → argument).
+RULE_FIELDS = (
+    "delivery_transit_days",
+    "delivery_transit_by_carrier",
+    "delivery_processing_days",
+    "delivery_business_days",
+    "delivery_cutoff",
+    "time_zone",
+)
+RULE_ARGS = (
+    "transit_days",
+    "transit_by_carrier",
+    "processing_days",
+    "business_days",
+    "cutoff",
+    "time_zone",
+)
 
 
 def order_lookup(*, order_number: str, email: str, store: Store | None = None) -> OrderMatch | None:
@@ -84,13 +108,54 @@ def order_lookup(*, order_number: str, email: str, store: Store | None = None) -
     row = (
         candidates.annotate(token=Subquery(first_shipment))
         .order_by("-placed_at", "-pk")
-        .values_list("token", "store__display_name", "store__name", "order_number")
+        .values_list(
+            "token",
+            "store__display_name",
+            "store__name",
+            "order_number",
+            "placed_at",
+            *(f"store__{field}" for field in RULE_FIELDS),
+        )
         .first()
     )
     if row is None:
         return None
-    token, display_name, name, number = row
-    return OrderMatch(token=token, store_name=display_name or name, order_number=number)
+    token, display_name, name, number, placed_at, *rule = row
+    return OrderMatch(
+        token=token,
+        store_name=display_name or name,
+        order_number=number,
+        placed_at=placed_at,
+        delivery_rule=rule_from_fields(**dict(zip(RULE_ARGS, rule, strict=True))),
+    )
+
+
+def tracking_number_key(value: str) -> str:
+    """A tracking number as the lookup compares it: no spaces, upper case (as the database's
+    UPPER, which the `shipment_number_upper` index holds; stored numbers carry no spaces)."""
+    return "".join((value or "").split()).upper()
+
+
+def shipment_for_tracking_number(
+    *, tracking_number: str, store: Store | None = None
+) -> Shipment | None:
+    """The shipment with this tracking number (case and spaces aside) in any store, or in
+    `store` only; or None. Several stores (or carriers) with the same number: the newest
+    shipment (latest `shipped_at`). One indexed query, with the store; the order is not read.
+    """
+    key = tracking_number_key(tracking_number)
+    if not key or len(key) > 64:
+        return None
+    candidates = (
+        _shown()
+        .select_related("store")
+        .only(*PARCEL_FIELDS)
+        .alias(number_key=Upper("tracking_number"))
+        .filter(number_key=key)
+    )
+    if store is not None:
+        candidates = candidates.filter(store_id=store.pk)
+    return candidates.order_by("-shipped_at", "-pk").first()
 
 
 # --- The tracking page ----------------------------------------------------------------------------
@@ -143,6 +208,15 @@ PAGE_FIELDS = (
     "store__logo_url",
     "store__time_zone",
     "store__default_language",
+    # The store's delivery rule (the estimate when the carrier gives no date).
+    *(f"store__{field}" for field in RULE_FIELDS),
+)
+
+# What a lookup by tracking number reads: the page's fields less the order's (never shown there)
+# plus the store's slug (its stylesheet's URL).
+PARCEL_FIELDS = (
+    *(field for field in PAGE_FIELDS if not field.startswith("order__")),
+    "store__slug",
 )
 
 

@@ -1,12 +1,12 @@
 from django.urls import path, re_path
 
-from . import views
+from . import lookup_views, views
 
 app_name = "tracking"
 
 urlpatterns = [
-    path("", views.lookup, name="lookup"),
-    path("store/<slug:slug>/theme.css", views.store_theme, name="store_theme"),
+    path("", lookup_views.lookup, name="lookup"),
+    path("store/<slug:slug>/theme.css", lookup_views.store_theme, name="store_theme"),
     path("<str:token>/", views.tracking_page, name="page"),
     path("<str:token>/theme.css", views.theme, name="theme"),
     path("<str:token>/resync/", views.resync, name="resync"),

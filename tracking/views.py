@@ -11,40 +11,40 @@ import logging
 from typing import Any, TypeVar
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.cache import add_never_cache_headers, patch_vary_headers
-from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from resync_site.languages import use_store_language
 from shipments.messages import (
     RESYNC_STARTED_NO_JS,
     SHOPPER_UPDATED,
     clock,
-    humanize_wait,
     shopper_display_message,
     shopper_job_message,
 )
-from shipments.models import RequestSource, Store
+from shipments.models import RequestSource
 from shipments.presenters import job_payload
 from shipments.responses import client_ip, refused, resync_or_refusal, unavailable, wants_json
 from shipments.services import ResyncVerdict, shipment_resync, shipment_resync_refuse_abuse
 
 from . import limits
-from .forms import LookupForm
-from .presenters import language_switcher, lookup_branding, tracking_context, tracking_payload
+from .presenters import (
+    language_switcher,
+    tracking_context,
+    tracking_payload,
+)
+from .responses import found as _found
+from .responses import fresh as _fresh
+from .responses import see_other as _see_other
 from .safety import theme_css
 from .security import public_page
 from .selectors import (
-    order_lookup,
-    order_number_key,
     resync_job_for_shipment,
     shipment_for_token,
     shipment_ref_for_token,
     shipment_with_siblings,
-    store_for_lookup,
 )
 
 logger = logging.getLogger(__name__)
@@ -54,138 +54,9 @@ TIMELINE_FRAGMENT = "timeline"
 NOT_FOUND = "no such tracking page"
 
 
-def _found(value: T | None) -> T:
-    """The selector's answer, or the public pages' 404 (one answer for anything not found)."""
-    if value is None:
-        raise Http404(NOT_FOUND)
-    return value
-
-
-def _see_other(url: str) -> HttpResponseRedirect:
-    response = HttpResponseRedirect(url)
-    response.status_code = 303
-    return response
-
-
-def _fresh(response: HttpResponse, *vary: str) -> HttpResponse:
-    add_never_cache_headers(response)
-    patch_vary_headers(response, ["Accept", *vary])
-    return response
-
-
 # The resync jobs this browser started (newest first): the page shows only their results.
 STARTED_JOBS_COOKIE = "resync_jobs"
 MAX_STARTED_JOBS = 10
-
-# --- Lookup ---------------------------------------------------------------------------------------
-
-
-def _too_many(request: HttpRequest, wait: int) -> HttpResponse:
-    message = _("Too many lookups. Please try again in %(wait)s.") % {"wait": humanize_wait(wait)}
-    if wants_json(request):
-        response: HttpResponse = JsonResponse({"error": message, "retry_after": wait}, status=429)
-    else:
-        response = render(
-            request, "tracking/too_many.html", {"message": message, "retry_after": wait}, status=429
-        )
-    response["Retry-After"] = str(wait)
-    return response
-
-
-def _lookup_data(request: HttpRequest) -> dict[str, str]:
-    """The submitted fields; `order` is accepted for `order_number` (short links, store widgets)."""
-    source = request.POST if request.method == "POST" else request.GET
-    data = {key: source[key] for key in ("order_number", "email", "store") if key in source}
-    if "order_number" not in data and "order" in source:
-        data["order_number"] = source["order"]
-    return data
-
-
-def _lookup_page(request: HttpRequest, store: Store | None) -> dict[str, Any]:
-    """The lookup page's branding and switcher, in the store's language unless one was chosen."""
-    if store is not None:
-        use_store_language(request, store.default_language)
-    return {**lookup_branding(store), "languages": language_switcher(request)}
-
-
-@public_page
-@require_http_methods(["GET", "HEAD", "POST"])
-def lookup(request: HttpRequest) -> HttpResponse:
-    """`GET /track/` shows the form; the form POSTs (with CSRF) to the same URL. A GET that
-    carries both `order_number` and `email` looks up too (for a store's own "track" box).
-
-    `?store=<slug>` narrows the lookup to that store and brands the page with it; an unknown
-    slug is the plain page, looking in every store (docs/contract.md §10)."""
-    data = _lookup_data(request)
-    if request.method != "POST" and not ("order_number" in data and "email" in data):
-        form = LookupForm(initial={k: data[k] for k in ("order_number", "store") if k in data})
-        context = {"form": form, **_lookup_page(request, store_for_lookup(data.get("store", "")))}
-        return _fresh(render(request, "tracking/lookup.html", context))
-
-    try:
-        wait = limits.lookup_wait(
-            request,
-            ip=client_ip(request),
-            order_key=order_number_key(data.get("order_number", ""))[:80],
-        )
-    except limits.LimitsUnavailable:
-        logger.warning("lookup rate limits unavailable: serving without them")
-        wait = 0
-    if wait:
-        return _fresh(_too_many(request, wait))
-
-    form = LookupForm(data)
-    if not form.is_valid():
-        if wants_json(request):
-            return _fresh(
-                JsonResponse(
-                    {"error": _("Please correct the form."), "fields": form.errors.get_json_data()},
-                    status=400,
-                )
-            )
-        context = {"form": form, **_lookup_page(request, store_for_lookup(data.get("store", "")))}
-        return _fresh(render(request, "tracking/lookup.html", context, status=400))
-
-    # Found or not, the same two reads (the store when one is named, then the order).
-    store = store_for_lookup(form.cleaned_data.get("store") or "")
-    if store is not None:
-        use_store_language(request, store.default_language)
-    match = order_lookup(
-        order_number=form.cleaned_data["order_number"],
-        email=form.cleaned_data["email"],
-        store=store,
-    )
-    if match is None:
-        message = _(
-            "We could not find an order with this order number and e-mail address. "
-            "Please check both and try again."
-        )
-        if wants_json(request):
-            return _fresh(JsonResponse({"error": message}, status=404))
-        context = {"form": form, "not_found": message, **_lookup_page(request, store)}
-        return _fresh(render(request, "tracking/lookup.html", context, status=404))
-    if match.token is None:
-        context = {"match": match}
-        if wants_json(request):
-            return _fresh(JsonResponse({"tracking_url": None, "shipped": False}))
-        return _fresh(render(request, "tracking/not_shipped.html", context))
-    url = reverse("tracking:page", args=[match.token])
-    if wants_json(request):
-        return _fresh(JsonResponse({"tracking_url": request.build_absolute_uri(url)}))
-    return _see_other(url)
-
-
-@public_page
-@require_safe
-def store_theme(request: HttpRequest, slug: str) -> HttpResponse:
-    """The lookup page's stylesheet for `?store=<slug>` (as `theme` is the tracking page's)."""
-    store = _found(store_for_lookup(slug))
-    response = HttpResponse(theme_css(store.accent_color), content_type="text/css")
-    response["Cache-Control"] = "public, max-age=300"
-    return response
-
-
-# --- Tracking page --------------------------------------------------------------------------------
 
 
 @public_page

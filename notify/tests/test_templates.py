@@ -84,3 +84,35 @@ def test_every_sentence_of_the_templates_is_marked_for_translation():
         source = re.sub(r"\{%.*?%\}|\{\{.*?\}\}|<[^>]*>|&\w+;", " ", source, flags=re.S)
         words = [w for w in re.findall(r"[A-Za-z]{2,}", source) if w != "DOCTYPE"]
         assert words == [], f"{path.name}: {words}"
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "words"),
+    [
+        ("de", "Ihre Bestellung {order} ist unterwegs", "Gute Nachricht"),
+        ("fr", "Votre commande {order} est en route", "Bonne nouvelle"),
+        ("es", "Tu pedido {order} está en camino", "Buenas noticias"),
+    ],
+)
+def test_the_email_speaks_the_stores_language(store, language, subject, words):
+    store.default_language = language
+    store.save()
+    NotificationSettings.objects.create(store=store, statuses=["in_transit"])
+    shipment = make_shipment(store)
+    apply((shipment, "in_transit"))
+    message = build_message(
+        ShopperEmail.objects.get(pk=shopper_email_id(shipment.pk, "in_transit"))
+    )
+    assert message.subject == subject.format(order=shipment.order.order_number)
+    text, html = _parts(message)
+    assert words in text
+    assert words in html
+
+
+def test_the_unsubscribe_page_speaks_the_shoppers_language(client, store):
+    from notify.content import unsubscribe_url
+
+    shipment = make_shipment(store)
+    path = unsubscribe_url(shipment.order_id).removeprefix(settings.SITE_URL)
+    page = client.get(path, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Diese E-Mails abbestellen" in page

@@ -7,7 +7,7 @@ import secrets
 
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -138,6 +138,8 @@ class Shipment(models.Model):
                 condition=Q(next_sync_at__isnull=False),
             ),
             models.Index(fields=["tracking_number"], name="shipment_tracking_number"),
+            # The shoppers' lookup by number alone, whatever the case they type it in.
+            models.Index(Upper("tracking_number"), name="shipment_number_upper"),
             models.Index(
                 fields=["store", "external_id"],
                 name="shipment_store_external",

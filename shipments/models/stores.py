@@ -7,11 +7,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator, URLValidator
+from django.core.validators import MaxValueValidator, RegexValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .. import delivery
 from ..carriers import catalogue
 from .choices import Carrier
 
@@ -24,6 +25,25 @@ def _validate_time_zone(value: str) -> None:
 def language_choices() -> list[tuple[str, str]]:
     """The languages the shopper's pages speak (settings.LANGUAGES, read when asked)."""
     return list(settings.LANGUAGES)
+
+
+def _validate_transit_days(value: str) -> None:
+    try:
+        delivery.parse_span(value)
+    except delivery.BadRule:
+        raise ValidationError(
+            _("Use a number of days (e.g. 3) or a range (e.g. 2-4), at most %(max)d."),
+            params={"max": delivery.MAX_DAYS},
+        ) from None
+
+
+def _validate_business_days(value: str) -> None:
+    try:
+        delivery.parse_business_days(value)
+    except delivery.BadRule:
+        raise ValidationError(
+            _("Use the weekdays' numbers, 1 (Monday) to 7 (Sunday), e.g. 12345.")
+        ) from None
 
 
 class Store(models.Model):
@@ -67,6 +87,40 @@ class Store(models.Model):
         default="en",
         help_text=_("For shoppers whose browser asks for none of the languages we offer."),
     )
+    # The delivery rule: what the tracking page estimates when the carrier gives no date.
+    # No transit days, no rule (docs/contract.md §10).
+    delivery_processing_days = models.PositiveSmallIntegerField(
+        _("processing days"),
+        default=0,
+        validators=[MaxValueValidator(delivery.MAX_DAYS)],
+        help_text=_("Business days between an order and its shipping."),
+    )
+    delivery_transit_days = models.CharField(
+        _("transit days"),
+        max_length=7,
+        blank=True,
+        validators=[_validate_transit_days],
+        help_text=_("Business days in transit, e.g. 3 or 2-4. Empty: no estimate."),
+    )
+    delivery_transit_by_carrier = models.JSONField(
+        _("transit days per carrier"),
+        default=dict,
+        blank=True,
+        help_text=_('Carrier code to transit days, e.g. {"dhl": "1-2"}.'),
+    )
+    delivery_business_days = models.CharField(
+        _("business days"),
+        max_length=7,
+        default=delivery.DEFAULT_BUSINESS_DAYS,
+        validators=[_validate_business_days],
+        help_text=_("Weekdays that ship and deliver: 1 (Monday) to 7 (Sunday), e.g. 12345."),
+    )
+    delivery_cutoff = models.TimeField(
+        _("cut-off time"),
+        null=True,
+        blank=True,
+        help_text=_("In the store's time zone: shipped later, a parcel counts from the next day."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -82,6 +136,43 @@ class Store(models.Model):
     @property
     def brand_name(self) -> str:
         return self.display_name or self.name
+
+    def clean(self) -> None:
+        super().clean()
+        overrides = self.delivery_transit_by_carrier
+        if not isinstance(overrides, dict):
+            raise ValidationError({"delivery_transit_by_carrier": _("Use an object.")})
+        for code, value in overrides.items():
+            if code not in Carrier.values:
+                raise ValidationError(
+                    {
+                        "delivery_transit_by_carrier": _("%(code)s is not a carrier code.")
+                        % {"code": code}
+                    }
+                )
+            try:
+                delivery.parse_span(value if isinstance(value, str) else "")
+            except delivery.BadRule:
+                raise ValidationError(
+                    {
+                        "delivery_transit_by_carrier": _(
+                            "Use a number of days (e.g. 3) or a range (e.g. 2-4) for %(code)s."
+                        )
+                        % {"code": code}
+                    }
+                ) from None
+
+    @property
+    def delivery_rule(self) -> delivery.DeliveryRule | None:
+        """The store's delivery rule, or None when it has set none (or an unusable one)."""
+        return delivery.rule_from_fields(
+            transit_days=self.delivery_transit_days,
+            transit_by_carrier=self.delivery_transit_by_carrier,
+            processing_days=self.delivery_processing_days,
+            business_days=self.delivery_business_days,
+            cutoff=self.delivery_cutoff,
+            time_zone=self.time_zone,
+        )
 
 
 class Membership(models.Model):

@@ -13,6 +13,7 @@ these. One module per sub-domain:
 - `intake`: which carrier a shop's name means, and the store's own names;
 - `ingest`: shipments coming in (webhooks, API, CSV): created or updated, pulled once at once;
 - `first_pulls`: those first pulls gathered into carrier batches;
+- `delivery_rules`: the store's rule for estimated deliveries;
 - `corrections`: a shipment pointed at another tracking number or carrier;
 - `enqueue`: every task publication; `verdicts`: the answer to a request and its audit row;
 - `refusals`: anonymous shoppers' refusals, counted in Redis and written once a minute.
@@ -27,6 +28,7 @@ from .corrections import (
     shipment_retrack,
     shipments_set_carrier,
 )
+from .delivery_rules import store_delivery_rule_set
 from .first_pulls import first_pulls_request, first_pulls_take
 from .ingest import Incoming, IngestResult, shipments_cancel, shipments_ingest
 from .intake import (
@@ -118,6 +120,7 @@ __all__ = [
     "store_carrier_mapping_delete",
     "store_carrier_mapping_set",
     "store_clear_bulk_cooldown",
+    "store_delivery_rule_set",
     "store_window_queryset",
     "sync_chunk",
     "sync_run_dispatch",
