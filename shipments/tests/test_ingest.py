@@ -103,10 +103,11 @@ def test_the_queries_do_not_grow_with_the_rows(store, published):
             services.shipments_ingest(store=store, rows=rows)
         return len(ctx.captured_queries)
 
-    # Batched writes (SQLite takes ~40 shipments per INSERT), never a query per row.
+    # Batched writes (SQLite takes ~30 shipments per INSERT, fewer as columns are added), never
+    # a query per row: 600 rows cost a few dozen queries, not hundreds.
     few, many = queries(30, 20_000), queries(600, 10_000)
     assert few <= 12
-    assert many <= few + 600 // 30
+    assert many <= few + 600 // 25
 
 
 def test_a_cancelled_shipment_leaves_the_schedule_until_sent_again(store, published):
