@@ -16,9 +16,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notify.content import unsubscribe_token
-from shipments.models import ResyncJob, Shipment, Store
+from shipments.models import Order, ResyncJob, Shipment, Store
 from shipments.tests.browser_fixtures import assert_accessible
 from shipments.tests.fixtures import make_store
+from shipments.tests.worker_fixtures import wait_for
+from tracking.safety import contrast
 
 from .conftest import add_event, make_order_shipment
 
@@ -126,6 +128,23 @@ def test_the_german_stepper_speaks_german(live_server, axe_page, parcel):
     assert "(steht noch aus)" in text
 
 
+def test_state_outlines_show_on_white_with_a_pale_accent(live_server, axe_page, parcel):
+    """The current package and the steps reached are marked by more than a pale fill: their
+    borders keep 3:1 against the white panel (WCAG 1.4.11)."""
+    page = axe_page
+    page.goto(f"{live_server.url}{parcel.get_tracking_url()}")
+    selectors = [
+        ".shipment-tabs a[aria-current=page]",
+        ".step--done .step-marker",
+        ".step--upcoming .step-marker",
+    ]
+    for selector in selectors:
+        rgb = page.locator(selector).first.evaluate("el => getComputedStyle(el).borderTopColor")
+        red, green, blue = (int(part) for part in rgb[rgb.index("(") + 1 : -1].split(","))
+        colour = f"#{red:02x}{green:02x}{blue:02x}"
+        assert contrast(colour, "#ffffff") >= 3, (selector, colour)
+
+
 def test_a_mid_tone_accent_stays_readable(live_server, axe_page, mid_parcel):
     page = axe_page
     page.goto(f"{live_server.url}{mid_parcel.get_tracking_url()}")
@@ -157,6 +176,19 @@ def test_the_lookup_pages_have_no_serious_violations(
     page.get_by_role("button", name="Find my order").click()
     page.get_by_role("alert").wait_for()
     assert_accessible(page, f"lookup, order not found, {device}")
+
+
+def test_an_order_not_shipped_yet(live_server, axe_phone_page, pale_store):
+    Order.objects.create(
+        store=pale_store,
+        order_number="#5001",
+        customer_email="sam@example.com",
+        placed_at=timezone.now() - dt.timedelta(hours=5),
+    )
+    page = axe_phone_page
+    page.goto(f"{live_server.url}/track/?order=5001&email=sam@example.com")
+    page.get_by_role("heading", name="Order #5001").wait_for()
+    assert_accessible(page, "not shipped yet")
 
 
 def test_the_parcel_page_by_tracking_number(live_server, axe_page, axe_phone_page, parcel):
@@ -200,8 +232,9 @@ def test_resync_with_the_keyboard_alone(live_server, page, parcel):
     outline = button.evaluate("el => getComputedStyle(el).outlineStyle")
     assert outline not in ("", "none")
     page.keyboard.press("Enter")
+    # The script says so at once; the server records the shopper's job.
     page.locator("[data-resync-status]").get_by_text("Resyncing…").wait_for()
-    assert ResyncJob.objects.filter(shipment=parcel, source="shopper").count() == 1
+    wait_for(ResyncJob.objects.filter(shipment=parcel, source="shopper").exists, timeout=10)
 
 
 def test_axe_itself_reports_what_these_tests_forbid(axe_page):
