@@ -19,7 +19,6 @@ from notify.content import unsubscribe_token
 from shipments.models import Order, ResyncJob, Shipment, Store
 from shipments.tests.browser_fixtures import assert_accessible
 from shipments.tests.fixtures import make_store
-from shipments.tests.worker_fixtures import wait_for
 from tracking.safety import contrast
 
 from .conftest import add_event, make_order_shipment
@@ -162,6 +161,8 @@ def test_the_lookup_pages_have_no_serious_violations(
     page.goto(f"{live_server.url}/track/?store={pale_store.slug}")
     assert page.get_by_text("Sunny Side", exact=True).is_visible()
     assert_accessible(page, f"branded lookup, {device}")
+    if device == "phone":
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
     # Submitted empty: the errors are tied to their fields.
     page.get_by_role("button", name="Find my order").click()
@@ -231,10 +232,12 @@ def test_resync_with_the_keyboard_alone(live_server, page, parcel):
     # The focus can be seen.
     outline = button.evaluate("el => getComputedStyle(el).outlineStyle")
     assert outline not in ("", "none")
-    page.keyboard.press("Enter")
-    # The script says so at once; the server records the shopper's job.
+    # Enter submits: the server accepts the shopper's resync (and has queued it when it answers).
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.keyboard.press("Enter")
+    assert answer.value.status == 202
     page.locator("[data-resync-status]").get_by_text("Resyncing…").wait_for()
-    wait_for(ResyncJob.objects.filter(shipment=parcel, source="shopper").exists, timeout=10)
+    assert ResyncJob.objects.filter(shipment=parcel, source="shopper").exists()
 
 
 def test_axe_itself_reports_what_these_tests_forbid(axe_page):
