@@ -9,6 +9,9 @@ from urllib.parse import urlsplit
 from shipments.carriers import actual, catalogue
 
 DEFAULT_ACCENT = "#1f5fbf"
+# The darkest surface accent-coloured text (links) sits on: the page's `--bg` in tracking.css.
+# Ink readable on it is readable on the white panels too.
+PAGE_BACKGROUND = "#f4f6f8"
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -85,8 +88,9 @@ def on_accent(accent: str) -> str:
     return "#ffffff" if contrast(accent, "#ffffff") >= contrast(accent, "#000000") else "#000000"
 
 
-def accent_ink(accent: str, *, background: str = "#ffffff", ratio: float = 4.5) -> str:
-    """The accent, darkened just enough to be readable as text on `background` (WCAG AA)."""
+def accent_ink(accent: str, *, background: str = PAGE_BACKGROUND, ratio: float = 4.5) -> str:
+    """The accent, darkened just enough to be readable as text on `background` (WCAG AA; the
+    default is the page's background, so links read on it and on the white panels)."""
     rgb = _rgb(accent)
     colour = accent
     factor = 1.0

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 
 from tracking.safety import (
     DEFAULT_ACCENT,
+    PAGE_BACKGROUND,
     accent_colour,
     accent_ink,
     carrier_public_url,
@@ -65,9 +67,15 @@ def test_accent_colour_is_validated_and_readable():
     assert accent_colour("#ABCDEF") == "#abcdef"
     for bad in ("red", "#fff", "#12345g", "#123456;}", "", None, "url(x)"):
         assert accent_colour(bad) == DEFAULT_ACCENT
-    for accent in ("#ffff00", "#1f5fbf", "#000000", "#e6e6e6", "#0a7d55"):
+    for accent in ("#ffff00", "#1f5fbf", "#000000", "#e6e6e6", "#0a7d55", "#3fa34d", "#767676"):
+        # Links in the accent read on the white panels and on the grey page (WCAG AA).
         assert contrast(accent_ink(accent), "#ffffff") >= 4.5
-        assert contrast(on_accent(accent), accent) >= 3
+        assert contrast(accent_ink(accent), PAGE_BACKGROUND) >= 4.5
+        # Text on the accent (buttons, the done marker) too, whichever colour the store picks.
+        assert contrast(on_accent(accent), accent) >= 4.5
+    # The background the ink is made for is the stylesheet's own.
+    stylesheet = (settings.BASE_DIR / "static" / "css" / "tracking.css").read_text()
+    assert f"--bg: {PAGE_BACKGROUND};" in stylesheet
     css = theme_css("#ffff00")
     assert css.startswith(":root {")
     assert "--accent: #ffff00;" in css
