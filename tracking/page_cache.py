@@ -7,9 +7,10 @@ manifest). A write people can see changes the row, so the next view finds no ren
 the new key and renders from the database: nothing is ever deleted, old keys expire
 (`TRACKING_PAGE_CACHE_SECONDS`, 0 turns the cache off).
 
-What differs per request stays out of the stored HTML: parts marked `{% live %}` (the resync
-form with its CSRF token and cooldown, the shopper's own last job, the language links, messages)
-are stored as markers and rendered for each request.
+What differs per request stays out of the stored HTML: the parts marked `{% live %}` (the
+resync form with its cooldown and the shopper's own last job, the language links, messages) are
+stored in their usual state (no cooldown, no query string, no message) and rendered again only
+for a request that differs; the CSRF token is put in for each request.
 
 Redis is an accelerator only: when it fails (or its circuit breaker is open) the page is
 rendered from the database, with no countdown, as before.
@@ -29,6 +30,7 @@ import django
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.http import HttpRequest
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
 
@@ -55,8 +57,14 @@ def _nonce() -> str:
     return hmac.new(settings.SECRET_KEY.encode(), b"live-part", hashlib.sha256).hexdigest()[:20]
 
 
-def live_marker(template_name: str) -> str:
-    return f"<!--live:{_nonce()}:{template_name}-->"
+def live_markers(template_name: str) -> tuple[str, str]:
+    """The comments around a live part's default rendering in a stored page."""
+    return f"<!--live:{_nonce()}:{template_name}-->", f"<!--/live:{_nonce()}:{template_name}-->"
+
+
+def csrf_marker() -> str:
+    """Stands for the CSRF token in a stored page (letters and digits: escaping keeps it)."""
+    return f"livecsrf{_nonce()}"
 
 
 @lru_cache(maxsize=1)
@@ -127,19 +135,40 @@ def store(key: str, value: str) -> None:
 
 
 def render_for_cache(template_name: str, context: dict[str, Any]) -> str:
-    """The template with its `{% live %}` parts as markers; the names of those parts first,
-    one line (what `splice` needs to fill them)."""
+    """The template as stored: each `{% live %}` part rendered in its default state (the
+    context's: no cooldown, no job, no query string, no message) between markers, the CSRF token
+    as a marker; the names of those parts first, one line (what `splice` needs)."""
     parts: list[str] = []
-    html = render_to_string(template_name, {**context, LIVE_PARTS: parts})
+    context = {**context, LIVE_PARTS: parts, "csrf_token": csrf_marker()}
+    html = render_to_string(template_name, context)
     return ",".join(parts) + "\n" + html
 
 
-def splice(stored: str, request: HttpRequest, live_context: Callable[[], dict[str, Any]]) -> str:
-    """A stored rendering with each live part rendered for this request."""
+def splice(
+    stored: str,
+    request: HttpRequest,
+    *,
+    stale: Callable[[str], bool],
+    live_context: Callable[[], dict[str, Any]],
+) -> str:
+    """A stored rendering as this request sees it: each live part kept in its default state
+    unless `stale(name)` says this request differs (then rendered with `live_context()`), the
+    markers gone, this request's CSRF token in."""
     names, _, html = stored.partition("\n")
-    if not names:
-        return html
-    context = live_context()
-    for name in names.split(","):
-        html = html.replace(live_marker(name), render_to_string(name, context, request), 1)
+    context: dict[str, Any] | None = None
+    for name in names.split(",") if names else ():
+        start, end = live_markers(name)
+        i = html.find(start)
+        j = html.find(end, i)
+        if i < 0 or j < 0:
+            continue
+        inner = html[i + len(start) : j]
+        if stale(name):
+            if context is None:
+                context = live_context()
+            inner = render_to_string(name, context, request)
+        html = html[:i] + inner + html[j + len(end) :]
+    marker = csrf_marker()
+    if marker in html:
+        html = html.replace(marker, get_token(request))
     return html

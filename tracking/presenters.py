@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import get_language
@@ -226,15 +226,18 @@ class LanguageLink:
 def language_switcher(request: HttpRequest) -> list[LanguageLink]:
     """The page's own URL with `?lang=` for each language (other query parameters kept, but
     never an e-mail address: links end up in histories and logs)."""
+    return language_links(request.path, request.GET)
+
+
+def language_links(path: str, query: QueryDict | None = None) -> list[LanguageLink]:
+    """`language_switcher` for `path` and `query` (none: the links alone)."""
     current = get_language()
     links = []
     for code, name in settings.LANGUAGES:
-        query = request.GET.copy()
-        query.pop("email", None)
-        query["lang"] = code
-        links.append(
-            LanguageLink(code, name, f"{request.path}?{query.urlencode()}", code == current)
-        )
+        params = query.copy() if query else QueryDict(mutable=True)
+        params.pop("email", None)
+        params["lang"] = code
+        links.append(LanguageLink(code, name, f"{path}?{params.urlencode()}", code == current))
     return links
 
 

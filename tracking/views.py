@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from resync_site.languages import use_store_language
+from resync_site.languages import LANG_PARAM, use_store_language
 from shipments.messages import (
     RESYNC_STARTED_NO_JS,
     SHOPPER_UPDATED,
@@ -33,6 +33,7 @@ from shipments.services import ResyncVerdict, shipment_resync, shipment_resync_r
 
 from . import limits, page_cache
 from .presenters import (
+    language_links,
     language_switcher,
     payload_for_request,
     tracking_context,
@@ -84,25 +85,47 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
     key = page_cache.page_key(token, version, variant=variant)
     stored, retry_after = page_cache.fetch(key, version)
     if stored is None:
-        stored = _render(token, variant, retry_after)
+        stored = _render(request, token, variant)
         page_cache.store(key, stored)
     if variant == page_cache.JSON:
         payload = payload_for_request(request, json.loads(stored), retry_after)
         return _fresh(JsonResponse(payload), "X-Fragment")
     html = page_cache.splice(
-        stored, request, lambda: _live_context(request, token, version, retry_after)
+        stored,
+        request,
+        stale=lambda part: _part_differs(request, part, retry_after),
+        live_context=lambda: _live_context(request, token, version, retry_after),
     )
     return _fresh(HttpResponse(html), "X-Fragment")
 
 
-def _render(token: str, variant: str, retry_after: int) -> str:
-    """The page (or fragment, or JSON) from the database, as the page cache keeps it."""
+def _render(request: HttpRequest, token: str, variant: str) -> str:
+    """The page (or fragment, or JSON) from the database, as the page cache keeps it: its
+    per-request parts as most requests see them (no cooldown, no job, no query string)."""
     shipment, siblings = _found(shipment_with_siblings(token))
-    context = tracking_context(shipment, siblings, retry_after=retry_after)
+    context = tracking_context(shipment, siblings, retry_after=0)
     if variant == page_cache.JSON:
         return json.dumps(tracking_payload(context), cls=DjangoJSONEncoder)
-    template = "tracking/_timeline.html" if variant == page_cache.TIMELINE else "tracking/page.html"
-    return page_cache.render_for_cache(template, context)
+    if variant == page_cache.TIMELINE:
+        return page_cache.render_for_cache("tracking/_timeline.html", context)
+    context.update(
+        retry_clock=clock(0),
+        shopper_updated=SHOPPER_UPDATED,
+        languages=language_links(request.path),
+        last_job=None,
+    )
+    return page_cache.render_for_cache("tracking/page.html", context)
+
+
+def _part_differs(request: HttpRequest, part: str, retry_after: int) -> bool:
+    """Whether this request sees a live part otherwise than it is stored (`_render`)."""
+    if part == "tracking/_resync.html":
+        return retry_after > 0
+    if part == "tracking/_languages.html":
+        return any(name not in (LANG_PARAM, "email") for name in request.GET)
+    if part == "tracking/_messages.html":
+        return len(messages.get_messages(request)) > 0
+    return True
 
 
 def _live_context(
