@@ -114,7 +114,8 @@ REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's Redis cache, one client per pool (shipments/redis_client.py).
+        "BACKEND": "shipments.redis_client.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "resync-cache",
         "OPTIONS": {
