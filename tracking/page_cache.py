@@ -69,12 +69,14 @@ def csrf_marker() -> str:
 
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """What else the HTML depends on and a deployment changes: the shopper's templates, the
-    compiled translations, the static files' manifest (hashed names) and Django's version."""
+    """What else the HTML depends on and a deployment changes: the shopper's templates, this
+    package's code, the compiled translations, the static files' manifest (hashed names) and
+    Django's version. Read once per process."""
     digest = hashlib.sha256(django.get_version().encode())
     base = Path(settings.BASE_DIR)
     files = [
         *sorted((base / "templates" / "tracking").glob("*.html")),
+        *sorted(Path(__file__).resolve().parent.glob("*.py")),
         *sorted((base / "locale").glob("*/LC_MESSAGES/*.mo")),
     ]
     static_root = getattr(settings, "STATIC_ROOT", None)
