@@ -196,10 +196,18 @@ def broker_client() -> redis.Redis:
 # --- The Django cache ---------------------------------------------------------------------------
 
 
+# INCRBY a key only if it exists (its TTL kept), in one round trip; nil when it does not.
+_INCR_EXISTING = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCRBY', KEYS[1], ARGV[1]) end
+return false
+"""
+
+
 class _ReusedClientCacheClient(RedisCacheClient):
-    """Django's Redis cache client, except that it keeps one `redis.Redis` per pool: Django's
+    """Django's Redis cache client, except that it keeps one `redis.Redis` per pool (Django's
     builds a new one for every operation, and redis-py's constructor fills a table of ~170
-    response callbacks each time (three times per shopper resync: ~0.3 ms of CPU)."""
+    response callbacks each time: three times per shopper resync, ~0.3 ms of CPU) and that
+    `incr` is one atomic round trip instead of EXISTS then INCRBY (the rate limits' counters)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -211,6 +219,13 @@ class _ReusedClientCacheClient(RedisCacheClient):
         if client is None:
             client = self._clients[id(pool)] = self._client(connection_pool=pool)
         return client
+
+    def incr(self, key: Any, delta: int) -> int:
+        client = self.get_client(key, write=True)
+        value = client.eval(_INCR_EXISTING, 1, key, delta)
+        if value is None:
+            raise ValueError(f"Key '{key}' not found.")
+        return int(value)
 
 
 class RedisCache(DjangoRedisCache):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.core.cache import caches
 
 from shipments.redis_client import GuardedConnectionPool, RedisCache
@@ -17,3 +18,16 @@ def test_the_cache_reuses_one_client_and_still_works():
     assert cache.incr("resync-test-cache-client") == 42
     assert cache.add("resync-test-cache-client", 1, 10) is False
     cache.delete("resync-test-cache-client")
+
+
+def test_incr_is_one_round_trip_keeps_the_ttl_and_refuses_a_missing_key():
+    cache = caches["default"]
+    cache.set("resync-test-incr", 1, 60)
+    assert cache.incr("resync-test-incr", 4) == 5
+    assert cache.get("resync-test-incr") == 5
+    client = cache._cache.get_client("k", write=True)
+    assert 0 < client.ttl(cache.make_key("resync-test-incr")) <= 60
+    cache.delete("resync-test-incr")
+    with pytest.raises(ValueError, match="not found"):
+        cache.incr("resync-test-incr")
+    assert cache.get("resync-test-incr") is None
