@@ -1,6 +1,7 @@
 """Tracking page under load: `GET /track/<token>/` beside its ceiling, in the same run.
 
-    .venv/bin/python bench/tracking_page_load.py [--seconds 15] [--workers N] [--threads N]
+    .venv/bin/python bench/tracking_page_load.py [--seconds 15] [--worker-class sync|gthread]
+        [--workers N] [--threads N] [--rounds N] [--paced SHARE] [--py-spy DIR]
 
 Creates, migrates and seeds its own PostgreSQL database (`resync_load`, dropped at the end),
 uses Redis database 7 (flushed at the end), starts gunicorn (DEBUG off) on a free port in its
@@ -9,7 +10,10 @@ own process group, and drives it with wrk (`wrk -t2 -c50 -d15s --latency`, Debia
 The page is that of a shipment with a 10-event timeline and 2 sibling shipments, in a store of
 10,000. The ceiling is `/bench/one-row/<pk>/` (resync_site/bench_views.py, on with
 BENCH_VIEWS=1): one row by primary key into a tiny template, through the same middleware and the
-same gunicorn. Targets: the page serves at least 50 % of the ceiling's requests/s, p99 <= 50 ms.
+same gunicorn. Targets (issue #16): the page serves at least 60 % of the ceiling's requests/s,
+costs at most 1.5 ms of Django CPU (in-process, as most views find it: kept in Redis by
+`tracking.page_cache`; the same figure with the cache off is printed beside it), and its p99 at
+the paced rate is at most twice the ceiling's.
 
 Besides wrk's figures, each run reports the server's CPU milliseconds per request (gunicorn's
 processes and our PostgreSQL backends, from /proc): requests/s move with whatever else runs on
@@ -116,7 +120,9 @@ def queries_per_request(paths: dict[str, str]) -> dict[str, int]:
     client = Client()
     counts = {}
     for label, path in paths.items():
-        client.get(path)  # first call: imports, template loading
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(path)  # first call: imports, template loading, the page's cache filled
+        counts.setdefault("first view", len(ctx.captured_queries))
         with CaptureQueriesContext(connection) as ctx:
             response = client.get(path)
         assert response.status_code == 200, (path, response.status_code)
@@ -147,14 +153,20 @@ class Figures:
 
 
 def in_process_phase(args) -> Figures:
-    """Seed; queries per request and CPU per request of Django alone, in this process."""
+    """Seed; queries per request and CPU per request of Django alone, in this process: the page
+    as most views find it (kept in Redis by `tracking.page_cache`) and rendered every time."""
+    from django.test import override_settings
+
     token, pk = seed(args.shipments)
     page_path, ceiling_path = f"/track/{token}/", f"/bench/one-row/{pk}/"
+    common.flush_redis()  # the page's first view renders it from the database
     queries = queries_per_request({"page": page_path, "ceiling": ceiling_path})
     inproc = {
         label: common.wsgi_cpu_ms(lambda path=path: common.wsgi_environ(path))
         for label, path in (("ceiling", ceiling_path), ("page", page_path))
     }
+    with override_settings(TRACKING_PAGE_CACHE_SECONDS=0):  # every view rendered from the database
+        inproc["page, not cached"] = common.wsgi_cpu_ms(lambda: common.wsgi_environ(page_path))
     common.close_django()
     common.flush_redis()
     return Figures(page_path, ceiling_path, queries, inproc)
@@ -219,7 +231,10 @@ def print_header(args, config, f: Figures) -> None:
     print(f"Tracking page load, {config.describe()}, {common.cores()} cores, PostgreSQL, DEBUG=0")
     print(f"  page:    GET {f.page_path}  ({f.page_bytes} bytes, 10 events, 2 siblings)")
     print(f"  ceiling: GET {f.ceiling_path}")
-    print(f"  queries per request: page {f.queries['page']}, ceiling {f.queries['ceiling']}")
+    print(
+        f"  queries per request: page {f.queries['page']} (first view {f.queries['first view']}),"
+        f" ceiling {f.queries['ceiling']}"
+    )
     print(f"  wrk: {f.page.command}")
     print(f"  server tracebacks logged: {f.server_errors}")
     if args.rounds > 1:
@@ -230,23 +245,27 @@ def print_header(args, config, f: Figures) -> None:
     common.print_results([f.ceiling, f.page, *f.paced])
 
 
+RATIO_TARGET = 0.6  # of the ceiling's requests/s, same run
+CPU_TARGET_MS = 1.5  # in-process CPU per page view (Django alone)
+PACED_P99_TARGET = 2.0  # × the ceiling's p99 at the same paced rate
+
+
 def print_targets(f: Figures) -> bool:
     """The figures beside their targets; True when every target is met and answers are clean."""
     page, ceiling, inproc = f.page, f.ceiling, f.inproc
     ratio = page.rps / ceiling.rps if ceiling.rps else 0.0
-    ratio_ok = ratio >= 0.5
-    p99_ok = page.p99_ms <= 50
+    ratio_ok = ratio >= RATIO_TARGET
+    cpu_ok = inproc["page"] <= CPU_TARGET_MS
     clean = page.other == 0 and ceiling.other == 0 and page.socket_errors == 0
     print()
     print(f"{'figure':<28} {'value':>10} {'ceiling':>10} {'ratio':>7} {'target':>10}  met?")
     print(
         f"{'page req/s':<28} {page.rps:10.0f} {ceiling.rps:10.0f} {ratio:7.0%}"
-        f" {'>= 50 %':>10}  {common.verdict(ratio_ok)}"
+        f" {f'>= {RATIO_TARGET:.0%}':>10}  {common.verdict(ratio_ok)}"
     )
     print(
         f"{'page p99 latency (ms)':<28} {page.p99_ms:10.1f} {ceiling.p99_ms:10.1f}"
-        f" {page.p99_ms / max(ceiling.p99_ms, 0.001):6.1f}x {'<= 50 ms':>10}"
-        f"  {common.verdict(p99_ok)}"
+        f" {page.p99_ms / max(ceiling.p99_ms, 0.001):6.1f}x {'-':>10}  (saturated: 50 / req/s)"
     )
     cpu_ratio = ceiling.cpu_ms / page.cpu_ms if page.cpu_ms else 0.0
     print(
@@ -256,19 +275,28 @@ def print_targets(f: Figures) -> bool:
     inproc_ratio = inproc["ceiling"] / inproc["page"]
     print(
         f"{'in-process CPU ms/request':<28} {inproc['page']:10.2f} {inproc['ceiling']:10.2f}"
-        f" {inproc_ratio:7.0%} {'-':>10}  (Django alone: WSGI call, one thread, best of 5)"
+        f" {inproc_ratio:7.0%} {f'<= {CPU_TARGET_MS} ms':>10}  {common.verdict(cpu_ok)}"
+        "  (Django alone: WSGI call, one thread, best of 5)"
     )
+    if "page, not cached" in inproc:
+        print(
+            f"{'  … page rendered, no cache':<28} {inproc['page, not cached']:10.2f}"
+            f" {inproc['ceiling']:10.2f} {inproc['ceiling'] / inproc['page, not cached']:7.0%}"
+            f" {'-':>10}  (TRACKING_PAGE_CACHE_SECONDS=0: every view from the database)"
+        )
+    paced_ok = True
     if f.paced:
         calm_ceiling, calm = f.paced
+        paced_ok = calm.p99_ms <= PACED_P99_TARGET * calm_ceiling.p99_ms
         print(
             f"{'page p99 when not saturated':<28} {calm.p99_ms:10.1f} {calm_ceiling.p99_ms:10.1f}"
-            f" {calm.p99_ms / max(calm_ceiling.p99_ms, 0.001):6.1f}x {'<= 50 ms':>10}"
-            f"  {common.verdict(calm.p99_ms <= 50)}"
+            f" {calm.p99_ms / max(calm_ceiling.p99_ms, 0.001):6.1f}x"
+            f" {f'<= {PACED_P99_TARGET:g}x':>10}  {common.verdict(paced_ok)}"
             f"  (both paced to {calm.rps:.0f} req/s by the same 50 clients)"
         )
     if not clean:
         print("! some answers were errors: the figures above are not valid")
-    return ratio_ok and p99_ok and clean
+    return ratio_ok and cpu_ok and paced_ok and clean
 
 
 def main() -> int:

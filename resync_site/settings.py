@@ -114,7 +114,8 @@ REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's Redis cache, one client per pool (shipments/redis_client.py).
+        "BACKEND": "shipments.redis_client.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "resync-cache",
         "OPTIONS": {
@@ -124,6 +125,10 @@ CACHES = {
         },
     }
 }
+
+# Seconds a rendering of a tracking page is kept in Redis (tracking/page_cache.py; 0: none).
+# Keys carry what the page depends on, so a change shows at once: this only bounds memory.
+TRACKING_PAGE_CACHE_SECONDS = env.int("TRACKING_PAGE_CACHE_SECONDS", default=300)
 
 # Circuit breaker around every Redis server the app talks to (cooldowns, the cache above, broker
 # publishes; shipments/redis_client.py): after REDIS_BREAKER_FAILURES timeouts or slow failed

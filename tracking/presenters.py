@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import get_language
@@ -22,7 +22,7 @@ from shipments.models import Shipment, ShipmentStatus, Store
 
 from .estimates import estimate_payload, shopper_estimate
 from .safety import carrier_public_url, http_url, mask_email, real_carrier_url
-from .selectors import latest_job, order_shipments, shipment_event_rows, shipment_wait
+from .selectors import order_shipments, shipment_event_rows, shipment_wait
 
 CARRIER_NOT_KNOWN = _("Not known yet")
 
@@ -226,15 +226,18 @@ class LanguageLink:
 def language_switcher(request: HttpRequest) -> list[LanguageLink]:
     """The page's own URL with `?lang=` for each language (other query parameters kept, but
     never an e-mail address: links end up in histories and logs)."""
+    return language_links(request.path, request.GET)
+
+
+def language_links(path: str, query: QueryDict | None = None) -> list[LanguageLink]:
+    """`language_switcher` for `path` and `query` (none: the links alone)."""
     current = get_language()
     links = []
     for code, name in settings.LANGUAGES:
-        query = request.GET.copy()
-        query.pop("email", None)
-        query["lang"] = code
-        links.append(
-            LanguageLink(code, name, f"{request.path}?{query.urlencode()}", code == current)
-        )
+        params = query.copy() if query else QueryDict(mutable=True)
+        params.pop("email", None)
+        params["lang"] = code
+        links.append(LanguageLink(code, name, f"{path}?{params.urlencode()}", code == current))
     return links
 
 
@@ -284,14 +287,18 @@ def parcel_context(shipment: Shipment) -> dict[str, Any]:
     }
 
 
-def tracking_context(shipment: Shipment, siblings: list[Shipment] | None = None) -> dict[str, Any]:
+def tracking_context(
+    shipment: Shipment, siblings: list[Shipment] | None = None, *, retry_after: int | None = None
+) -> dict[str, Any]:
     """Everything the page (and its timeline fragment) shows: shopper-safe by construction.
-    `siblings`: the order's shipments when already loaded (`shipment_with_siblings`)."""
+    `siblings`: the order's shipments when already loaded (`shipment_with_siblings`);
+    `retry_after`: the cooldown when already known (else asked of Redis)."""
     context = parcel_context(shipment)
     if siblings is None:
         siblings = list(order_shipments(shipment))
     tabs = [ShipmentTab.of(other) for other in siblings]
-    retry_after = shipment_wait(shipment)
+    if retry_after is None:
+        retry_after = shipment_wait(shipment)
     context.update(
         {
             "order": shipment.order,
@@ -299,7 +306,6 @@ def tracking_context(shipment: Shipment, siblings: list[Shipment] | None = None)
             "siblings": tabs if len(tabs) > 1 else [],
             "tabs": tabs,
             "retry_after": retry_after,
-            "last_job": latest_job(shipment) if retry_after else None,
         }
     )
     return context
@@ -337,24 +343,40 @@ def parcel_payload(context: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def tracking_payload(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
+def tracking_payload(context: dict[str, Any]) -> dict[str, Any]:
     """The JSON subset of the page (docs/contract.md §5): no internal ids, no notes, e-mail
-    masked."""
+    masked. URLs are paths and the cooldown is left out: `payload_for_request` adds both (this
+    part is what the page cache keeps)."""
     shipment: Shipment = context["shipment"]
     tabs: list[ShipmentTab] = context["tabs"] or [ShipmentTab.of(shipment)]
     return {
         **parcel_payload(context),
         "order_number": context["order"].order_number,
         "customer_email": context["masked_email"],
-        "tracking_url": request.build_absolute_uri(shipment.get_tracking_url()),
-        "retry_after": context["retry_after"],
+        "tracking_url": shipment.get_tracking_url(),
         "shipments": [
             {
                 "tracking_number": other.tracking_number,
                 "carrier": other.carrier,
                 "status": other.status,
-                "tracking_url": request.build_absolute_uri(other.url),
+                "tracking_url": other.url,
             }
             for other in tabs
+        ],
+    }
+
+
+def payload_for_request(
+    request: HttpRequest, payload: dict[str, Any], retry_after: int
+) -> dict[str, Any]:
+    """`tracking_payload` as one request answers it: absolute URLs, the cooldown now."""
+    absolute = request.build_absolute_uri
+    return {
+        **payload,
+        "tracking_url": absolute(payload["tracking_url"]),
+        "retry_after": retry_after,
+        "shipments": [
+            {**other, "tracking_url": absolute(other["tracking_url"])}
+            for other in payload["shipments"]
         ],
     }

@@ -7,16 +7,18 @@ Every view is wrapped by `public_page` (security headers, our own 404).
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any, TypeVar
 
 from django.contrib import messages
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from resync_site.languages import use_store_language
+from resync_site.languages import LANG_PARAM, use_store_language
 from shipments.messages import (
     RESYNC_STARTED_NO_JS,
     SHOPPER_UPDATED,
@@ -29,9 +31,11 @@ from shipments.presenters import job_payload
 from shipments.responses import client_ip, refused, resync_or_refusal, unavailable, wants_json
 from shipments.services import ResyncVerdict, shipment_resync, shipment_resync_refuse_abuse
 
-from . import limits
+from . import limits, page_cache
 from .presenters import (
+    language_links,
     language_switcher,
+    payload_for_request,
     tracking_context,
     tracking_payload,
 )
@@ -41,6 +45,9 @@ from .responses import see_other as _see_other
 from .safety import theme_css
 from .security import public_page
 from .selectors import (
+    PageVersion,
+    latest_job,
+    page_version_for_token,
     resync_job_for_shipment,
     shipment_for_token,
     shipment_ref_for_token,
@@ -62,32 +69,92 @@ MAX_STARTED_JOBS = 10
 @public_page
 @require_safe
 def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
-    """The page, its JSON subset, or (header `X-Fragment: timeline`) the live part alone."""
-    shipment, siblings = _found(shipment_with_siblings(token))
-    use_store_language(request, shipment.store.default_language)
-    context = tracking_context(shipment, siblings)
-    job = context.get("last_job")
-    if job is not None:
-        # Only the resync this browser started: never someone else's result on a shared page.
-        if str(job.pk) not in _started_jobs(request):
-            context["last_job"] = None
-        else:
-            context["last_job_message"] = shopper_display_message(
-                state=job.state,
-                changed=job.changed,
-                message=job.message,
-                latest_event_at=shipment.last_event_at,
-                time_zone=shipment.store.time_zone,
-            )
+    """The page, its JSON subset, or (header `X-Fragment: timeline`) the live part alone.
+
+    One query finds what the page depends on (`page_version_for_token`); the rendering kept
+    under that version is used when there is one (`page_cache`), else the page is rendered from
+    the database and kept. The parts that differ per request are rendered each time."""
+    version = _found(page_version_for_token(token))
+    use_store_language(request, version.default_language)
     if wants_json(request):
-        return _fresh(JsonResponse(tracking_payload(request, context)), "X-Fragment")
-    context["retry_clock"] = clock(context["retry_after"])
-    context["shopper_updated"] = SHOPPER_UPDATED
-    context["languages"] = language_switcher(request)
-    template = "tracking/page.html"
-    if request.headers.get("X-Fragment") == TIMELINE_FRAGMENT:
-        template = "tracking/_timeline.html"
-    return _fresh(render(request, template, context), "X-Fragment")
+        variant = page_cache.JSON
+    elif request.headers.get("X-Fragment") == TIMELINE_FRAGMENT:
+        variant = page_cache.TIMELINE
+    else:
+        variant = page_cache.PAGE
+    key = page_cache.page_key(token, version, variant=variant)
+    stored, retry_after = page_cache.fetch(key, version)
+    if stored is None:
+        stored = _render(request, token, variant)
+        page_cache.store(key, stored)
+    if variant == page_cache.JSON:
+        payload = payload_for_request(request, json.loads(stored), retry_after)
+        return _fresh(JsonResponse(payload), "X-Fragment")
+    html = page_cache.splice(
+        stored,
+        request,
+        stale=lambda part: _part_differs(request, part, retry_after),
+        live_context=lambda: _live_context(request, token, version, retry_after),
+    )
+    return _fresh(HttpResponse(html), "X-Fragment")
+
+
+def _render(request: HttpRequest, token: str, variant: str) -> str:
+    """The page (or fragment, or JSON) from the database, as the page cache keeps it: its
+    per-request parts as most requests see them (no cooldown, no job, no query string)."""
+    shipment, siblings = _found(shipment_with_siblings(token))
+    context = tracking_context(shipment, siblings, retry_after=0)
+    if variant == page_cache.JSON:
+        return json.dumps(tracking_payload(context), cls=DjangoJSONEncoder)
+    if variant == page_cache.TIMELINE:
+        return page_cache.render_for_cache("tracking/_timeline.html", context)
+    context.update(
+        retry_clock=clock(0),
+        shopper_updated=SHOPPER_UPDATED,
+        languages=language_links(request.path),
+        last_job=None,
+    )
+    return page_cache.render_for_cache("tracking/page.html", context)
+
+
+def _part_differs(request: HttpRequest, part: str, retry_after: int) -> bool:
+    """Whether this request sees a live part otherwise than it is stored (`_render`)."""
+    if part == "tracking/_resync.html":
+        return retry_after > 0
+    if part == "tracking/_languages.html":
+        return any(name not in (LANG_PARAM, "email") for name in request.GET)
+    if part == "tracking/_messages.html":
+        return len(messages.get_messages(request)) > 0
+    return True
+
+
+def _live_context(
+    request: HttpRequest, token: str, version: PageVersion, retry_after: int
+) -> dict[str, Any]:
+    """What the page's per-request parts show: the resync form (cooldown, CSRF token), the
+    result of the resync this browser started, the language links (messages come from the
+    context processor)."""
+    context: dict[str, Any] = {
+        "shipment": {"public_token": token},
+        "time_zone": version.time_zone,
+        "retry_after": retry_after,
+        "retry_clock": clock(retry_after),
+        "shopper_updated": SHOPPER_UPDATED,
+        "languages": language_switcher(request),
+        "last_job": None,
+    }
+    job = latest_job(version.shipment_id) if retry_after else None
+    # Only the resync this browser started: never someone else's result on a shared page.
+    if job is not None and str(job.pk) in _started_jobs(request):
+        context["last_job"] = job
+        context["last_job_message"] = shopper_display_message(
+            state=job.state,
+            changed=job.changed,
+            message=job.message,
+            latest_event_at=version.last_event_at,
+            time_zone=version.time_zone,
+        )
+    return context
 
 
 @public_page
