@@ -16,7 +16,14 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DRILLS = ("worker_killed", "redis_restarted", "redis_hung", "carrier_misbehaving", "click_storm")
+DRILLS = (
+    "worker_killed",
+    "redis_restarted",
+    "redis_hung",
+    "carrier_misbehaving",
+    "click_storm",
+    "news_out",
+)
 # A drill that hangs beyond this is stopped and counted as failed (each has its own timeouts).
 LIMIT_SECONDS = {"quick": 300, "full": 1200}
 

@@ -110,6 +110,32 @@ def shipments_apply_results(
     targets = [s for s in shipments if s.tracking_number in results]
     if not targets:
         return set()
+    with transaction.atomic():
+        _lock_and_refresh(targets)
+        return _apply(targets, results, now)
+
+
+def _lock_and_refresh(targets: list[Shipment]) -> None:
+    """Lock the shipments' rows (in id order: two writers never deadlock) and read again what
+    news is decided from. Two copies of one pull (a chunk resumed while its first message still
+    waited in the queue) otherwise both see the old status and both tell listeners; the second
+    now waits for the first and finds nothing new."""
+    fields = ["pk", *_COMPARED_FIELDS]
+    rows = (
+        Shipment.objects.select_for_update()
+        .filter(pk__in=[s.pk for s in targets])
+        .order_by("pk")
+        .values_list(*fields)
+    )
+    current = {row[0]: row[1:] for row in rows}
+    for shipment in targets:
+        for name, value in zip(_COMPARED_FIELDS, current.get(shipment.pk, ()), strict=False):
+            setattr(shipment, name, value)
+
+
+def _apply(
+    targets: list[Shipment], results: dict[str, TrackingResult], now: dt.datetime
+) -> set[int]:
     existing = set(
         TrackingEvent.objects.filter(shipment_id__in=[s.pk for s in targets]).values_list(
             "shipment_id", "fingerprint"
@@ -170,15 +196,14 @@ def shipments_apply_results(
         shipment.next_sync_at = next_sync_at(shipment.status, now, shipment.push_seen_at)
         if shipment.pk in touched:
             shipment.updated_at = now
-    with transaction.atomic():
-        TrackingEvent.objects.bulk_create(new_events, ignore_conflicts=True, batch_size=500)
-        _update_by_pk(Shipment, targets, _APPLIED_FIELDS)
-        if changed:
-            # Listeners (shopper e-mails, merchant webhooks) write their rows in this transaction.
-            shipments_changed.send(
-                sender=Shipment,
-                changes=_changes(targets, changed, previous_status, new_events, now),
-            )
+    TrackingEvent.objects.bulk_create(new_events, ignore_conflicts=True, batch_size=500)
+    _update_by_pk(Shipment, targets, _APPLIED_FIELDS)
+    if changed:
+        # Listeners (shopper e-mails, merchant webhooks) write their rows in this transaction.
+        shipments_changed.send(
+            sender=Shipment,
+            changes=_changes(targets, changed, previous_status, new_events, now),
+        )
     return changed
 
 

@@ -62,3 +62,24 @@ def test_news_is_announced_once_per_call_inside_the_transaction(heard):
     # The same answer again is no news: nothing is announced.
     shipments_apply_results(shipments=[moving], results=results, now=timezone.now())
     assert len(heard) == 1
+
+
+def test_a_second_copy_of_the_same_pull_announces_nothing(heard):
+    """Two copies of one chunk (a resumed chunk while its first message still waited) load the
+    shipment before either writes; the second applies after the first committed. Its news is
+    decided from the row as it is now, not as it was loaded: otherwise a second webhook
+    delivery is written for the same change (seen in drills/news_out.py)."""
+    store = make_store()
+    shipment = make_shipment(store)
+    first_copy = type(shipment).objects.get(pk=shipment.pk)
+    second_copy = type(shipment).objects.get(pk=shipment.pk)  # loaded before the first wrote
+    scan = TrackingEventData(SCAN, Status.IN_TRANSIT, "Departed facility")
+    results = {shipment.tracking_number: _result(shipment, Status.IN_TRANSIT, scan)}
+
+    assert shipments_apply_results(shipments=[first_copy], results=results, now=timezone.now())
+    assert second_copy.status == "pending"
+    changed = shipments_apply_results(shipments=[second_copy], results=results, now=timezone.now())
+
+    assert changed == set()
+    assert len(heard) == 1
+    assert second_copy.status == "in_transit"
