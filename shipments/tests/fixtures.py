@@ -68,7 +68,9 @@ def make_shipment(store: Store, **fields: Any) -> Shipment:
     )
     carrier = fields.pop("carrier", "dhl")
     fields.setdefault("tracking_number", example_number(carrier, n))
-    fields.setdefault("shipped_at", timezone.now() - dt.timedelta(hours=2))
+    # Shipped a minute ago: "today" in every store's zone at any hour (two hours ago was
+    # "yesterday" in Berlin between midnight and 2 a.m., and the "today" windows found nothing).
+    fields.setdefault("shipped_at", timezone.now() - dt.timedelta(minutes=1))
     return Shipment.objects.create(store=store, order=order, carrier=carrier, **fields)
 
 
