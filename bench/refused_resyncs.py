@@ -23,6 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "resync_site.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _in_process import django_ready  # noqa: E402
+
 os.environ["TRACK_RESYNC_RATE_PER_IP"] = "1/h"
 
 
@@ -32,27 +36,14 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args()
 
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    wipe_redis = django_ready()
     from django.test import Client
     from django.urls import reverse
 
     from shipments import services
     from shipments.models import ResyncRequest
-    from shipments.redis_client import get_redis
     from shipments.tests.fixtures import make_shipment, make_store
 
-    call_command("migrate", verbosity=0)
-    redis = get_redis()
-
-    def wipe_redis() -> None:
-        keys = [*redis.scan_iter("resync*", count=1000)]
-        if keys:
-            redis.delete(*keys)
-
-    wipe_redis()
     store = make_store(name="Bench refusals", slug=f"bench-refusals-{os.getpid()}")
     try:
         shipment = make_shipment(store)

@@ -23,6 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "resync_site.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _in_process import django_ready  # noqa: E402
 
 
 def main() -> int:
@@ -30,24 +33,10 @@ def main() -> int:
     parser.add_argument("--attempts", type=int, default=40)
     args = parser.parse_args()
 
-    import django
-
-    django.setup()
+    wipe_redis = django_ready()
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.test import Client
 
-    from shipments.redis_client import get_redis
-
-    call_command("migrate", verbosity=0)
-    redis = get_redis()
-
-    def wipe_redis() -> None:
-        keys = [*redis.scan_iter("resync*", count=1000)]
-        if keys:
-            redis.delete(*keys)
-
-    wipe_redis()
     username = f"bench-brute-{os.getpid()}"
     user = get_user_model().objects.create_user(username, password="the-right-password-123")
     try:

@@ -42,8 +42,9 @@ def _wait(request: HttpRequest, *, group: str, value: str, rate: str) -> int:
     return max(1, math.ceil(usage["time_left"]))
 
 
-def lookup_wait(request: HttpRequest, *, ip: str | None, order_key: str) -> int:
-    """Count one lookup against the client's IP and the order number typed."""
+def _lookup_wait(request: HttpRequest, *, ip: str | None, group: str, key: str) -> int:
+    """One lookup counted against the client's IP (one budget for every kind of lookup) and
+    against what was typed (`group`: the order number or the tracking number)."""
     waits = [
         _wait(
             request,
@@ -52,39 +53,22 @@ def lookup_wait(request: HttpRequest, *, ip: str | None, order_key: str) -> int:
             rate=settings.TRACK_LOOKUP_RATE_PER_IP,
         )
     ]
-    if order_key:
+    if key:
         waits.append(
-            _wait(
-                request,
-                group="track-lookup-order",
-                value=order_key,
-                rate=settings.TRACK_LOOKUP_RATE_PER_ORDER,
-            )
+            _wait(request, group=group, value=key, rate=settings.TRACK_LOOKUP_RATE_PER_ORDER)
         )
     return max(waits)
+
+
+def lookup_wait(request: HttpRequest, *, ip: str | None, order_key: str) -> int:
+    """Count one lookup against the client's IP and the order number typed."""
+    return _lookup_wait(request, ip=ip, group="track-lookup-order", key=order_key)
 
 
 def number_lookup_wait(request: HttpRequest, *, ip: str | None, number_key: str) -> int:
     """Count one lookup by tracking number against the client's IP (the same budget as order
     lookups) and the number typed (as many tries as one order number gets)."""
-    waits = [
-        _wait(
-            request,
-            group="track-lookup-ip",
-            value=client_key(ip),
-            rate=settings.TRACK_LOOKUP_RATE_PER_IP,
-        )
-    ]
-    if number_key:
-        waits.append(
-            _wait(
-                request,
-                group="track-lookup-number",
-                value=number_key,
-                rate=settings.TRACK_LOOKUP_RATE_PER_ORDER,
-            )
-        )
-    return max(waits)
+    return _lookup_wait(request, ip=ip, group="track-lookup-number", key=number_key)
 
 
 def resync_wait(request: HttpRequest, *, ip: str | None) -> int:
