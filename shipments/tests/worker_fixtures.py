@@ -8,6 +8,7 @@ The process itself is the harness's (harness/services.py).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -78,8 +79,21 @@ def celery_worker_process(
 
 
 @pytest.fixture
-def worker(celery_worker_process: Process, transactional_db: Any) -> Process:
-    return celery_worker_process
+def worker(celery_worker_process: Process, transactional_db: Any) -> Iterator[Process]:
+    yield celery_worker_process
+    # Before the test's tables are emptied: let the worker finish what the test started (a job
+    # still applying while PostgreSQL truncates the tables can deadlock the flush, and its rows
+    # would land in the next test). Bounded: a task waiting on a countdown is not awaited.
+    with contextlib.suppress(WaitTimeout):
+        wait_until(_worker_idle, timeout=10, interval=0.1, what="the worker to be idle")
+
+
+def _worker_idle() -> bool:
+    """No message queued and none taken but not yet acknowledged (tasks are `acks_late`)."""
+    from shipments.redis_client import get_redis
+
+    redis = get_redis()
+    return not (redis.llen("interactive") or redis.llen("bulk") or redis.hlen("unacked"))
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 20, interval: float = 0.1) -> Any:
