@@ -63,5 +63,11 @@ def test_a_carrier_event_reaches_the_merchants_receiver_signed(worker, sandbox, 
         assert details["events"][0]["description"] == "With the courier now"
         assert details["tracking_number"] == shipment.tracking_number
     assert bodies[0]["id"] != bodies[1]["id"]
-    delivered = set(WebhookDelivery.objects.filter(state="delivered").values_list("uid", flat=True))
-    assert {b["id"] for b in bodies} <= {str(uid) for uid in delivered}
+    # The receiver answered before the worker recorded it: wait for the record.
+    received = {b["id"] for b in bodies}
+
+    def recorded() -> bool:
+        delivered = WebhookDelivery.objects.filter(state="delivered").values_list("uid", flat=True)
+        return received <= {str(uid) for uid in delivered}
+
+    wait_for(recorded)
