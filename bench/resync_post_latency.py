@@ -12,7 +12,8 @@ Redis database 7 holds the cooldowns, the rate-limit counters and the queued Cel
 (no worker runs; the database is flushed at the end). The per-IP abuse limit
 (`TRACK_RESYNC_RATE_PER_IP`, 30/h by default) is raised to 1000000/h for the run: all requests
 come from 127.0.0.1. The ceiling is `/bench/one-row/<pk>/` (a GET of one row) on the same
-gunicorn. Target: p95 <= 50 ms.
+gunicorn. Target: p95 <= 50 ms when not saturated (paced to half the saturated rate: a
+saturated server's latency is its queue, whatever the request costs).
 
 As in tracking_page_load.py: server CPU ms per request beside wrk's figures, then the ceiling and
 the POST at the same paced rate (--paced, half the POST's saturated rate), and --py-spy DIR for a
@@ -194,7 +195,6 @@ def print_header(config, f: Figures) -> None:
 def print_targets(f: Figures) -> bool:
     """The figures beside the target; True when it is met and every answer was a 202."""
     resync, ceiling, inproc = f.resync, f.ceiling, f.inproc
-    p95_ok = resync.p95_ms <= 50
     clean = resync.other == 0 and resync.socket_errors == 0 and resync.ok == resync.requests
     print()
     print(f"{'figure':<28} {'value':>10} {'ceiling':>10} {'ratio':>7} {'target':>10}  met?")
@@ -204,8 +204,8 @@ def print_targets(f: Figures) -> bool:
     )
     print(
         f"{'resync p95 latency (ms)':<28} {resync.p95_ms:10.1f} {ceiling.p95_ms:10.1f}"
-        f" {resync.p95_ms / max(ceiling.p95_ms, 0.001):6.1f}x {'<= 50 ms':>10}"
-        f"  {common.verdict(p95_ok)}"
+        f" {resync.p95_ms / max(ceiling.p95_ms, 0.001):6.1f}x {'-':>10}"
+        "  (saturated: the queue's length)"
     )
     cpu_ratio = ceiling.cpu_ms / resync.cpu_ms if resync.cpu_ms else 0.0
     print(
@@ -217,12 +217,14 @@ def print_targets(f: Figures) -> bool:
         f" {inproc['ceiling'] / inproc['resync']:7.0%} {'-':>10}"
         "  (Django alone: WSGI call, one thread, best of 5)"
     )
+    p95_ok = False
     if f.paced:
         calm_ceiling, calm = f.paced
+        p95_ok = calm.p95_ms <= 50 and calm.other == 0
         print(
             f"{'resync p95 when not saturated':<28} {calm.p95_ms:10.1f} {calm_ceiling.p95_ms:10.1f}"
             f" {calm.p95_ms / max(calm_ceiling.p95_ms, 0.001):6.1f}x {'<= 50 ms':>10}"
-            f"  {common.verdict(calm.p95_ms <= 50 and calm.other == 0)}"
+            f"  {common.verdict(p95_ok)}"
             f"  (both paced to {calm.rps:.0f} req/s by the same 50 clients)"
         )
     if not clean or (f.paced and f.paced[1].other):

@@ -8,8 +8,8 @@ by one barrier. Checks: exactly one 202 for each; every refusal is 429 with Retr
 exactly one job and one run in the database, and one accepted audit row each; the job and the run
 then finish on the real worker.
 
-The public resync is also limited per IP (django-ratelimit, TRACK_RESYNC_RATE_PER_IP); every
-shopper here comes from 127.0.0.1, so the drill raises that limit to measure the cooldown.
+The public resync is also limited per IP (TRACK_RESYNC_RATE_PER_IP, counted with the cooldown);
+every shopper here comes from 127.0.0.1, so the drill raises that limit to measure the cooldown.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from resync_site.csp import SITE_POLICY, bad_frame_ancestors
 from resync_site.databases import database_from_url
 from resync_site.integration_settings import integration_settings
 from resync_site.logging import logging_config
+from resync_site.rates import check_rates
 from shipments.carriers import catalogue as carrier_catalogue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -302,6 +303,11 @@ RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 TRACK_LOOKUP_RATE_PER_IP = env.str("TRACK_LOOKUP_RATE_PER_IP", default="20/m")
 TRACK_LOOKUP_RATE_PER_ORDER = env.str("TRACK_LOOKUP_RATE_PER_ORDER", default="10/m")
 TRACK_RESYNC_RATE_PER_IP = env.str("TRACK_RESYNC_RATE_PER_IP", default="30/h")
+check_rates(
+    TRACK_LOOKUP_RATE_PER_IP=TRACK_LOOKUP_RATE_PER_IP,
+    TRACK_LOOKUP_RATE_PER_ORDER=TRACK_LOOKUP_RATE_PER_ORDER,
+    TRACK_RESYNC_RATE_PER_IP=TRACK_RESYNC_RATE_PER_IP,
+)
 TRACK_FRAME_ANCESTORS = env.list("TRACK_FRAME_ANCESTORS", default=[])
 if bad_frame_ancestors(TRACK_FRAME_ANCESTORS):
     raise ImproperlyConfigured(

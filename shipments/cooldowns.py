@@ -4,6 +4,7 @@ from Redis itself. Keys are namespaced by store and always carry a TTL.
     resync:store:{store}:shipment:{shipment}:cooldown   5 min, shared by every single resync
     resync:store:{store}:bulk:cooldown                  1 h between accepted bulk resyncs
     resync:store:{store}:bulk:running                   while a bulk run is in progress
+    resync:client:{client}:shopper-resyncs             shopper resyncs from one client (IP)
 """
 
 from __future__ import annotations
@@ -26,6 +27,27 @@ if ttl < 0 then
   ttl = tonumber(ARGV[2])
 end
 return ttl
+"""
+
+# The same, after counting the request against its client's limit (a fixed window from the
+# client's first counted request). KEYS: cooldown, client counter. ARGV: value, cooldown ms,
+# client limit, client window ms. Returns {0, cooldown ms} when accepted, {1, ms} cooling down,
+# {2, ms} past the client's limit (the cooldown is not touched then).
+_ACQUIRE_ONE_COUNTED = """
+local count = redis.call('INCR', KEYS[2])
+local window = redis.call('PTTL', KEYS[2])
+if window < 0 then
+  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+  window = tonumber(ARGV[4])
+end
+if count > tonumber(ARGV[3]) then return {2, window} end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0, tonumber(ARGV[2])} end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  ttl = tonumber(ARGV[2])
+end
+return {1, ttl}
 """
 
 # KEYS: cooldown, running. ARGV: value, cooldown ms, lock ms, force ('1'|'0').
@@ -68,6 +90,7 @@ return 0
 
 REASON_COOLDOWN = "cooldown"
 REASON_IN_PROGRESS = "in_progress"
+REASON_RATE_LIMITED = "rate_limited"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +100,16 @@ class Gate:
     accepted: bool
     retry_after: int
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClientLimit:
+    """At most `limit` requests in `window` seconds from one client (`client`: its address, or
+    its IPv6 /64, as `resync_site.client_ip.client_key` gives it)."""
+
+    client: str
+    limit: int
+    window: int
 
 
 def _seconds(ms: int | float) -> int:
@@ -110,9 +143,29 @@ def _eval_or_unavailable(script: str, keys: list[str], args: list[object]) -> ob
         raise RedisUnavailable(str(exc)) from exc
 
 
-def acquire_shipment(store_id: int, shipment_id: int, *, value: str = "1") -> Gate:
-    """One accepted single resync per shipment per cooldown, however many arrive at once."""
+def client_key(client: str) -> str:
+    return f"resync:client:{client}:shopper-resyncs"
+
+
+def acquire_shipment(
+    store_id: int, shipment_id: int, *, value: str = "1", client: ClientLimit | None = None
+) -> Gate:
+    """One accepted single resync per shipment per cooldown, however many arrive at once.
+
+    With `client`, the request is first counted against that client's limit, in the same
+    Redis call: past the limit it is refused (`REASON_RATE_LIMITED`) and the cooldown is left
+    alone."""
     ms = settings.SHIPMENT_RESYNC_COOLDOWN_SECONDS * 1000
+    if client is not None:
+        verdict, remaining = _eval_or_unavailable(
+            _ACQUIRE_ONE_COUNTED,
+            [shipment_key(store_id, shipment_id), client_key(client.client)],
+            [value, ms, client.limit, client.window * 1000],
+        )
+        if int(verdict) == 0:
+            return Gate(True, _seconds(ms))
+        reason = REASON_COOLDOWN if int(verdict) == 1 else REASON_RATE_LIMITED
+        return Gate(False, _seconds(remaining), reason)
     remaining = int(
         _eval_or_unavailable(_ACQUIRE_ONE, [shipment_key(store_id, shipment_id)], [value, ms])
     )

@@ -1,8 +1,11 @@
-"""Abuse limits on the public endpoints, counted by django-ratelimit in the "default" cache
-(Redis). Each check counts the request and says how long the caller must wait (0 = go on).
+"""Abuse limits on the public endpoints. The lookups are counted by django-ratelimit in the
+"default" cache (Redis): each check counts the request and says how long the caller must wait
+(0 = go on). Redis down: `LimitsUnavailable` — the lookup fails open (it serves from the
+database).
 
-Redis down: `LimitsUnavailable` — the lookup and the pages fail open (they serve from the
-database), a resync answers 503 like every other resync refusal of that kind.
+The shopper's resync is limited per client too, but counted in the same Redis script as the
+shipment's cooldown (`resync_limit` gives the limit; `shipments.cooldowns` counts): one round
+trip for both, and Redis down is the resync's usual 503.
 """
 
 from __future__ import annotations
@@ -14,9 +17,17 @@ from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 
 from resync_site.client_ip import client_key
+from resync_site.rates import parse_rate
+from shipments.cooldowns import ClientLimit
 from shipments.redis_client import RedisError
 
-__all__ = ["LimitsUnavailable", "client_key", "lookup_wait", "number_lookup_wait", "resync_wait"]
+__all__ = [
+    "LimitsUnavailable",
+    "client_key",
+    "lookup_wait",
+    "number_lookup_wait",
+    "resync_limit",
+]
 
 
 class LimitsUnavailable(Exception):
@@ -71,11 +82,10 @@ def number_lookup_wait(request: HttpRequest, *, ip: str | None, number_key: str)
     return _lookup_wait(request, ip=ip, group="track-lookup-number", key=number_key)
 
 
-def resync_wait(request: HttpRequest, *, ip: str | None) -> int:
-    """Count one shopper resync against the client's IP (whatever token it names)."""
-    return _wait(
-        request,
-        group="track-resync-ip",
-        value=client_key(ip),
-        rate=settings.TRACK_RESYNC_RATE_PER_IP,
-    )
+def resync_limit(ip: str | None) -> ClientLimit | None:
+    """The client's budget of shopper resyncs (whatever token each names), or None when the
+    abuse limits are switched off (`RATELIMIT_ENABLE`)."""
+    if not settings.RATELIMIT_ENABLE:
+        return None
+    limit, window = parse_rate(settings.TRACK_RESYNC_RATE_PER_IP)
+    return ClientLimit(client_key(ip), limit, window)

@@ -10,12 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from functools import cache
 
-from django.db import connection
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Lower, Upper
-from django.utils.dateparse import parse_datetime
 
 from shipments.cooldowns import shipment_retry_after
 from shipments.delivery import DeliveryRule, rule_from_fields
@@ -164,13 +161,13 @@ def shipment_for_tracking_number(
 # --- The tracking page ----------------------------------------------------------------------------
 
 
-def _valid_token(token: str) -> bool:
+def valid_token(token: str) -> bool:
     return bool(_TOKEN.match(token or ""))
 
 
 def shipment_for_token(token: str) -> Shipment | None:
     """The shipment behind a public token (with its order and store), or None."""
-    if not _valid_token(token):
+    if not valid_token(token):
         return None
     return _shown().select_related("order", "store").filter(public_token=token).first()
 
@@ -226,7 +223,7 @@ PARCEL_FIELDS = (
 def shipment_with_siblings(token: str) -> tuple[Shipment, list[Shipment]] | None:
     """The shipment behind a public token and every shipment of its order (itself included,
     first shipped first), in one query; or None. Only the same store's shipments count."""
-    if not _valid_token(token):
+    if not valid_token(token):
         return None
     rows = list(
         _shown()
@@ -239,25 +236,6 @@ def shipment_with_siblings(token: str) -> tuple[Shipment, list[Shipment]] | None
     if shipment is None:
         return None
     return shipment, [row for row in rows if row.store_id == shipment.store_id]
-
-
-def shipment_ref_for_token(token: str) -> Shipment | None:
-    """The shipment behind a public token with only what a resync and its status need loaded
-    (its ids and token; the time of its latest event, its store's time zone and language for the
-    shopper's sentences), or None. Other fields would load on access."""
-    if not _valid_token(token):
-        return None
-    return _shown().select_related("store").only(*REF_FIELDS).filter(public_token=token).first()
-
-
-REF_FIELDS = (
-    "store_id",
-    "order_id",
-    "public_token",
-    "last_event_at",
-    "store__time_zone",
-    "store__default_language",
-)
 
 
 def shipment_event_rows(shipment: Shipment) -> list[tuple]:
@@ -290,95 +268,3 @@ def latest_job(shipment: Shipment | int) -> ResyncJob | None:
 def resync_job_for_shipment(*, shipment: Shipment, job_id: str) -> ResyncJob | None:
     """A resync job of this shipment (a job of another shipment is None)."""
     return ResyncJob.objects.filter(pk=job_id, shipment=shipment).first()
-
-
-# --- What the cached page depends on ----------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PageVersion:
-    """A tracking page's ids, its store's language, its "last updated" times, and `version`:
-    every value the rendered page depends on (the store's branding and rule, the order's number
-    and e-mail, when the order's shipments last changed and how many are shown). Any write
-    people can see moves it, so the page's cache key (`tracking.page_cache`) moves with it."""
-
-    shipment_id: int
-    store_id: int
-    default_language: str
-    time_zone: str
-    last_event_at: dt.datetime | None
-    last_synced_at: dt.datetime | None
-    last_success_at: dt.datetime | None
-    last_sync_outcome: str
-    version: tuple
-
-
-_STORE_SHOWN = (
-    "name", "display_name", "logo_url", "time_zone", "default_language", *RULE_FIELDS[:-1],
-)  # fmt: skip
-
-
-@cache
-def _page_version_sql(vendor: str) -> str:
-    """One statement: the shipment by token with its order's and store's shown columns and two
-    aggregates over the order's shown shipments. Identifiers come from the models' meta."""
-    ship, order, store = (m._meta.db_table for m in (Shipment, Order, Store))
-
-    def col(model: type, name: str) -> str:
-        return model._meta.get_field(name).column
-
-    own = ", ".join(
-        f"s.{col(Shipment, f)}"
-        for f in ("id", "store", "updated_at", "last_synced_at", "last_success_at",
-                  "last_sync_outcome", "last_event_at")
-    )  # fmt: skip
-    siblings = (
-        f"FROM {ship} x WHERE x.{col(Shipment, 'order')} = s.{col(Shipment, 'order')}"
-        f" AND x.{col(Shipment, 'store')} = s.{col(Shipment, 'store')}"
-        f" AND x.{col(Shipment, 'cancelled_at')} IS NULL"
-    )
-    shown = ", ".join(f"st.{col(Store, f)}" for f in _STORE_SHOWN)
-    return (
-        f"SELECT {own}, o.{col(Order, 'order_number')}, o.{col(Order, 'customer_email')}, {shown},"  # noqa: S608
-        f" (SELECT MAX(x.{col(Shipment, 'updated_at')}) {siblings}),"
-        f" (SELECT COUNT(*) {siblings})"
-        f" FROM {ship} s JOIN {order} o ON o.id = s.{col(Shipment, 'order')}"
-        f" JOIN {store} st ON st.id = s.{col(Shipment, 'store')}"
-        f" WHERE s.{col(Shipment, 'public_token')} = %s"
-        f" AND s.{col(Shipment, 'cancelled_at')} IS NULL"
-    )
-
-
-def _aware(value: object) -> dt.datetime | None:
-    """A timestamp column as an aware datetime (SQLite hands back naive UTC or text)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    assert isinstance(value, dt.datetime)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
-def page_version_for_token(token: str) -> PageVersion | None:
-    """What a public token's page depends on, in one indexed query (no model instances: this
-    runs on every view of the page, cached or not); None when there is no such page."""
-    if not _valid_token(token):
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(_page_version_sql(connection.vendor), [token])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    shipment_id, store_id, _updated, synced, success, outcome, last_event = row[:7]
-    store_columns = dict(zip(_STORE_SHOWN, row[9:], strict=False))
-    return PageVersion(
-        shipment_id=shipment_id,
-        store_id=store_id,
-        default_language=store_columns["default_language"],
-        time_zone=store_columns["time_zone"],
-        last_event_at=_aware(last_event),
-        last_synced_at=_aware(synced),
-        last_success_at=_aware(success),
-        last_sync_outcome=outcome,
-        version=tuple(str(value) for value in row),
-    )

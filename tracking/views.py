@@ -28,8 +28,8 @@ from shipments.messages import (
 )
 from shipments.models import RequestSource
 from shipments.presenters import job_payload
-from shipments.responses import client_ip, refused, resync_or_refusal, unavailable, wants_json
-from shipments.services import ResyncVerdict, shipment_resync, shipment_resync_refuse_abuse
+from shipments.responses import client_ip, resync_or_refusal, wants_json
+from shipments.services import ResyncVerdict, shipment_resync
 
 from . import limits, page_cache
 from .presenters import (
@@ -45,14 +45,12 @@ from .responses import see_other as _see_other
 from .safety import theme_css
 from .security import public_page
 from .selectors import (
-    PageVersion,
     latest_job,
-    page_version_for_token,
     resync_job_for_shipment,
     shipment_for_token,
-    shipment_ref_for_token,
     shipment_with_siblings,
 )
+from .token_rows import PageVersion, page_version_for_token, shipment_ref_for_token
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -221,19 +219,14 @@ def resync(request: HttpRequest, token: str) -> HttpResponse:
     use_store_language(request, shipment.store.default_language)
     back = shipment.get_tracking_url()
     ip = client_ip(request)
-    try:
-        wait = limits.resync_wait(request, ip=ip)
-    except limits.LimitsUnavailable:
-        return unavailable(request, back=back)
-    if wait:
-        logger.info("shopper resync refused: per-IP limit (%ss)", wait)
-        verdict = shipment_resync_refuse_abuse(
-            shipment=shipment, source=RequestSource.SHOPPER, ip_address=ip, retry_after=wait
-        )
-        return refused(request, verdict, back=back)
     verdict = resync_or_refusal(
         request,
-        lambda: shipment_resync(shipment=shipment, source=RequestSource.SHOPPER, ip_address=ip),
+        lambda: shipment_resync(
+            shipment=shipment,
+            source=RequestSource.SHOPPER,
+            ip_address=ip,
+            client_limit=limits.resync_limit(ip),
+        ),
         back=back,
     )
     if isinstance(verdict, HttpResponse):

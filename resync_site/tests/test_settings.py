@@ -5,6 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from resync_site.rates import parse_rate
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -69,3 +73,23 @@ def test_deploy_check_is_clean_with_debug_off():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("rate", "parsed"),
+    [("30/h", (30, 3600)), ("100/d", (100, 86400)), ("5/10m", (5, 600)), (" 1 / s ", (1, 1))],
+)
+def test_a_rate_reads_as_django_ratelimit_writes_it(rate, parsed):
+    assert parse_rate(rate) == parsed
+
+
+@pytest.mark.parametrize("rate", ["30", "30/x", "/h", "30/0m", "thirty/h", ""])
+def test_a_rate_that_is_not_one_is_refused(rate):
+    with pytest.raises(ValueError, match="not a rate"):
+        parse_rate(rate)
+
+
+def test_a_mistyped_abuse_limit_stops_the_start_not_the_first_request():
+    result = _django_setup(DEBUG="1", TRACK_RESYNC_RATE_PER_IP="30 per hour")
+    assert result.returncode != 0
+    assert "TRACK_RESYNC_RATE_PER_IP: not a rate: '30 per hour'" in result.stderr

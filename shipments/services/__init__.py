@@ -71,7 +71,7 @@ from .schedule import (
     sync_runs_reconcile,
     sync_runs_stalled,
 )
-from .single import shipment_clear_cooldown, shipment_resync, shipment_resync_refuse_abuse
+from .single import shipment_clear_cooldown, shipment_resync
 from .verdicts import ResyncVerdict
 
 __all__ = [
@@ -107,7 +107,6 @@ __all__ = [
     "shipment_correct",
     "shipment_resync",
     "shipment_retrack",
-    "shipment_resync_refuse_abuse",
     "shipments_apply_results",
     "shipments_cancel",
     "shipments_expire_stale",

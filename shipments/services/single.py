@@ -12,6 +12,7 @@ from django.utils import timezone
 from resync_site.logging import log_context
 
 from .. import cooldowns
+from ..inserts import insert_together
 from ..messages import ENQUEUE_FAILED
 from ..models import RequestSource, ResyncJob, ResyncRequest, Shipment
 from ..redis_client import RedisUnavailable
@@ -29,11 +30,14 @@ def shipment_resync(
     user: Any = None,
     ip_address: str | None = None,
     force: bool = False,
+    client_limit: cooldowns.ClientLimit | None = None,
 ) -> ResyncVerdict:
     """Request a resync of one shipment: one shared 5-minute cooldown for every place that asks.
 
     Raises `RedisUnavailable` when Redis or the broker does not answer (nothing is queued then).
-    `force` (ops) skips the cooldown check but still starts it.
+    `force` (ops) skips the cooldown check but still starts it. `client_limit` (the public page)
+    counts the request against its client's abuse limit first, in the same Redis call: past it,
+    the refusal says "too many resyncs from your connection".
     """
 
     audit = single_audit(
@@ -43,7 +47,7 @@ def shipment_resync(
         try:
             if force:
                 cooldowns.clear_shipment(shipment.store_id, shipment.pk)
-            gate = cooldowns.acquire_shipment(shipment.store_id, shipment.pk)
+            gate = cooldowns.acquire_shipment(shipment.store_id, shipment.pk, client=client_limit)
         except RedisUnavailable:
             audit_request(
                 **audit, accepted=False, refused_reason=ResyncRequest.RefusedReason.UNAVAILABLE
@@ -51,6 +55,8 @@ def shipment_resync(
             logger.warning("single resync refused: Redis unavailable")
             raise
         if not gate.accepted:
+            if gate.reason == cooldowns.REASON_RATE_LIMITED:
+                logger.info("single resync refused: per-client limit (%ss)", gate.retry_after)
             # An anonymous shopper's refusal is counted, not written (services.refusals).
             refusal_record(
                 shipment=shipment,
@@ -61,10 +67,12 @@ def shipment_resync(
                 retry_after=gate.retry_after,
             )
             return ResyncVerdict(False, gate.retry_after, gate.reason)
-        with transaction.atomic():
-            job = ResyncJob.objects.create(shipment=shipment, source=source)
-            audit_request(**audit, accepted=True, retry_after=gate.retry_after, job=job)
-            transaction.on_commit(lambda: enqueue_job_or_release(job, shipment), robust=False)
+        # The job and its audit row: one atomic write (one statement on PostgreSQL).
+        job = ResyncJob(shipment=shipment, source=source)
+        insert_together(
+            job, ResyncRequest(**audit, accepted=True, retry_after=gate.retry_after, job=job)
+        )
+        transaction.on_commit(lambda: enqueue_job_or_release(job, shipment), robust=False)
         logger.info("single resync accepted (job %s, source %s)", job.pk, source)
         return ResyncVerdict(True, gate.retry_after, job=job)
 
@@ -89,22 +97,6 @@ def single_audit(
         "forced": forced,
         "detail": detail[:300],
     }
-
-
-def shipment_resync_refuse_abuse(
-    *, shipment: Shipment, source: str, ip_address: str | None, retry_after: int
-) -> ResyncVerdict:
-    """Record a resync refused by an abuse limit (e.g. too many from one IP): counted for an
-    anonymous shopper and written once a minute (services.refusals), never a row per request."""
-    reason = ResyncRequest.RefusedReason.RATE_LIMITED
-    refusal_record(
-        shipment=shipment,
-        source=source,
-        ip_address=ip_address,
-        reason=reason,
-        retry_after=retry_after,
-    )
-    return ResyncVerdict(False, retry_after, reason)
 
 
 def enqueue_job_or_release(job: ResyncJob, shipment: Shipment) -> None:

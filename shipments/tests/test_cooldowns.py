@@ -96,3 +96,53 @@ def test_redis_down_is_a_quick_clear_error():
             cooldowns.acquire_bulk(1, run_id=1)
         assert time.monotonic() - started < 1.0
     _client.cache_clear()
+
+
+# --- A shopper's resync: the client's limit counted in the same call --------------------------
+
+
+def test_a_client_past_its_limit_is_refused_whatever_shipment_it_names():
+    client = cooldowns.ClientLimit("203.0.113.7", limit=30, window=3600)
+    gates = _hammer(50, lambda: cooldowns.acquire_shipment(1, 1000 + _next_id(), client=client))
+    assert sum(g.accepted for g in gates) == 30
+    refused = [g for g in gates if not g.accepted]
+    assert {g.reason for g in refused} == {cooldowns.REASON_RATE_LIMITED}
+    assert all(3590 <= g.retry_after <= 3600 for g in refused)
+    # The refused ones did not start a cooldown: those shipments may still resync.
+    assert len(list(get_redis().scan_iter("resync:store:1:shipment:*"))) == 30
+    # Another client has its own budget.
+    other = cooldowns.ClientLimit("198.51.100.1", limit=30, window=3600)
+    assert cooldowns.acquire_shipment(1, 5000, client=other).accepted
+
+
+_ids = iter(range(1_000_000))
+_ids_lock = threading.Lock()
+
+
+def _next_id() -> int:
+    with _ids_lock:
+        return next(_ids)
+
+
+def test_under_its_limit_a_client_meets_the_shared_cooldown_as_anyone():
+    client = cooldowns.ClientLimit("203.0.113.8", limit=30, window=3600)
+    assert cooldowns.acquire_shipment(2, 7).accepted  # a merchant just resynced it
+    gate = cooldowns.acquire_shipment(2, 7, client=client)
+    assert (gate.accepted, gate.reason) == (False, cooldowns.REASON_COOLDOWN)
+    assert 299 <= gate.retry_after <= 300
+    # The refused click still counted against the client.
+    assert int(get_redis().get(cooldowns.client_key("203.0.113.8"))) == 1
+
+
+def test_the_client_window_starts_with_its_first_request_and_always_expires(settings):
+    client = cooldowns.ClientLimit("203.0.113.9", limit=1, window=2)
+    assert cooldowns.acquire_shipment(3, 1, client=client).accepted
+    refused = cooldowns.acquire_shipment(3, 2, client=client)
+    assert (refused.accepted, refused.reason, refused.retry_after) == (False, "rate_limited", 2)
+    key = cooldowns.client_key("203.0.113.9")
+    get_redis().persist(key)  # lost its TTL somehow: repaired on the next request
+    cooldowns.acquire_shipment(3, 2, client=client)
+    assert 0 < get_redis().pttl(key) <= 2000
+    get_redis().pexpire(key, 5)
+    time.sleep(0.05)
+    assert cooldowns.acquire_shipment(3, 2, client=client).accepted
