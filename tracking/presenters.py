@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.http import HttpRequest, QueryDict
 from django.urls import reverse
 from django.utils import formats
@@ -284,6 +285,10 @@ def parcel_context(shipment: Shipment) -> dict[str, Any]:
             shipment, carrier=shopper_carrier_code(shipment) or shipment.carrier
         ),
         "time_zone": store.time_zone,
+        # "7 minutes ago": stored pages hold a marker for it, put in for each view (page_cache).
+        "last_updated_ago": naturaltime(shipment.last_updated_at)
+        if shipment.last_updated_at
+        else "",
     }
 
 

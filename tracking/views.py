@@ -93,6 +93,7 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
         request,
         stale=lambda part: _part_differs(request, part, retry_after),
         live_context=lambda: _live_context(request, token, version, retry_after),
+        last_updated=page_cache.last_updated_text(version),
     )
     return _fresh(HttpResponse(html), "X-Fragment")
 

@@ -9,6 +9,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.contrib.humanize.templatetags import humanize
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -92,6 +93,31 @@ def test_a_pull_without_news_still_moves_last_updated(client, tracked):
     updated = _html(client, tracked).split("Last updated", 1)[1].split("</dd>", 1)[0]
     assert "7\xa0minutes ago" not in updated
     assert re.search(r">(now|\d+\xa0seconds? ago)</time>", updated)
+
+
+def test_last_updated_moves_with_the_clock_on_the_same_stored_page(
+    client, tracked, monkeypatch, django_assert_max_num_queries
+):
+    # "7 minutes ago" becomes "12 minutes ago" without a new rendering: the wording is put in
+    # for each view, so the minute it changes does not make every view render at once.
+    assert "7\xa0minutes ago" in _html(client, tracked)
+    assert "7\xa0minutes ago" in _html(client, tracked, **FRAGMENT)
+    keys = sorted(_cached_keys())
+
+    class Later(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return dt.datetime.now(tz) + dt.timedelta(minutes=5)
+
+    monkeypatch.setattr(humanize, "datetime", Later)
+    with django_assert_max_num_queries(2):
+        page = _html(client, tracked)
+        fragment = _html(client, tracked, **FRAGMENT)
+    for html in (page, fragment):
+        assert ">12\xa0minutes ago</time>" in html
+        assert "7\xa0minutes ago" not in html
+        assert "liveago" not in html
+    assert sorted(_cached_keys()) == keys
 
 
 def test_a_correction_shows_on_the_next_view(client, tracked):
