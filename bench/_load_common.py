@@ -64,7 +64,7 @@ def argument_parser(description: str, subject: str, *, rounds: bool = False):
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--shipments", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2 * cores() + 1)
-    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--threads", type=int, default=2, help="threads per gthread worker")
     parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
     parser.add_argument("--warmup", type=float, default=3)
     if rounds:
