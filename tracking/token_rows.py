@@ -25,6 +25,16 @@ def _col(model: type, name: str) -> str:
     return model._meta.get_field(name).column
 
 
+def _row_for_token(sql: str, token: str) -> tuple | None:
+    """The one row `sql` finds for a public token; None for no row, or for a string that is not
+    a token (which costs no query)."""
+    if not valid_token(token):
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [token])
+        return cursor.fetchone()
+
+
 def _aware(value: object) -> dt.datetime | None:
     """A timestamp column as an aware datetime (SQLite hands back naive UTC or text)."""
     if value is None:
@@ -67,11 +77,7 @@ def shipment_ref_for_token(token: str) -> Shipment | None:
     """The shipment behind a public token with only what a resync and its status need loaded
     (its ids and token; the time of its latest event, its store's time zone and language for the
     shopper's sentences), or None. Other fields load on access, as with `.only()`."""
-    if not valid_token(token):
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(_ref_sql(connection.vendor), [token])
-        row = cursor.fetchone()
+    row = _row_for_token(_ref_sql(connection.vendor), token)
     if row is None:
         return None
     own = dict(zip(_REF_SHIPMENT, row[: len(_REF_SHIPMENT)], strict=True))
@@ -140,11 +146,7 @@ def _page_version_sql(vendor: str) -> str:
 def page_version_for_token(token: str) -> PageVersion | None:
     """What a public token's page depends on, in one indexed query (no model instances: this
     runs on every view of the page, cached or not); None when there is no such page."""
-    if not valid_token(token):
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(_page_version_sql(connection.vendor), [token])
-        row = cursor.fetchone()
+    row = _row_for_token(_page_version_sql(connection.vendor), token)
     if row is None:
         return None
     shipment_id, store_id, _updated, synced, success, outcome, last_event = row[:7]
