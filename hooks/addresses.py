@@ -2,7 +2,8 @@
 
 A merchant's URL must not reach into Resync's own network (the metadata service, Redis, the
 admin on localhost). The host is resolved and every address it gives is checked — at creation
-and again before each attempt, since DNS answers change. `WEBHOOK_ALLOW_PRIVATE_URLS` lifts the
+and again before each attempt, since DNS answers change — and the attempt then connects to the
+address checked (`pinning`), not to a second answer. `WEBHOOK_ALLOW_PRIVATE_URLS` lifts the
 address check (not the scheme check) for local development and tests.
 """
 
@@ -43,8 +44,9 @@ def resolve(host: str, port: int) -> list[str]:
     return [info[4][0] for info in infos]
 
 
-def check_url(url: str, *, allow_private: bool) -> None:
-    """Raise `RefusedURL` unless `url` is http(s) with a host whose addresses are all public."""
+def check_url(url: str, *, allow_private: bool) -> list[str]:
+    """Raise `RefusedURL` unless `url` is http(s) with a host whose addresses are all public;
+    return those addresses (none when `allow_private`: nothing was resolved)."""
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -58,7 +60,7 @@ def check_url(url: str, *, allow_private: bool) -> None:
     if parts.username or parts.password:
         raise RefusedURL(_("A webhook URL cannot carry a user name or password."))
     if allow_private:
-        return
+        return []
     try:
         addresses = resolve(host, port)
     except (OSError, UnicodeError) as exc:
@@ -69,3 +71,4 @@ def check_url(url: str, *, allow_private: bool) -> None:
             raise RefusedURL(
                 _("The URL points to a private, loopback or otherwise non-public address.")
             )
+    return addresses

@@ -1,5 +1,6 @@
 """The network half of a delivery: one POST, timeouts, no redirects, no proxies from the
-environment, and a short snippet of the answer. Never raises; never touches the database."""
+environment, to the address just checked (`hooks.pinning`), and a short snippet of the answer.
+Never raises; never touches the database."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import urllib3
 from django.conf import settings
 
 from ..addresses import RefusedURL, check_url
+from ..pinning import pinned_session
 from ..signing import HEADER, sign
 
 SNIPPET_BYTES = 500
@@ -45,7 +47,8 @@ def session() -> requests.Session:
 
 def post(*, url: str, secret: str, body: bytes, delivery_id: str, event: str) -> Outcome:
     """POST `body` to `url`, signed for this attempt (t = now). The address is checked again
-    first: the host may resolve elsewhere than when the endpoint was created."""
+    first (the host may resolve elsewhere than when the endpoint was created), and the POST
+    goes to that checked address: a second DNS answer is never asked for."""
     started = time.monotonic()
     allow_private = bool(getattr(settings, "WEBHOOK_ALLOW_PRIVATE_URLS", False))
 
@@ -53,9 +56,10 @@ def post(*, url: str, secret: str, body: bytes, delivery_id: str, event: str) ->
         return int((time.monotonic() - started) * 1000)
 
     try:
-        check_url(url, allow_private=allow_private)
+        addresses = check_url(url, allow_private=allow_private)
     except RefusedURL as exc:
         return Outcome(None, elapsed(), error=f"refused: {exc}")
+    client = pinned_session(addresses[0]) if addresses else session()
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "Resync-Webhooks/1.0",
@@ -65,7 +69,7 @@ def post(*, url: str, secret: str, body: bytes, delivery_id: str, event: str) ->
     }
     timeout = (settings.WEBHOOK_CONNECT_TIMEOUT, settings.WEBHOOK_READ_TIMEOUT)
     try:
-        with session().post(
+        with client.post(
             url,
             data=body,
             headers=headers,
@@ -83,3 +87,6 @@ def post(*, url: str, secret: str, body: bytes, delivery_id: str, event: str) ->
         return Outcome(None, elapsed(), error="timed out")
     except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
         return Outcome(None, elapsed(), error=f"connection failed: {type(exc).__name__}")
+    finally:
+        if addresses:
+            client.close()
