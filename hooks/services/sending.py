@@ -43,10 +43,17 @@ ATTEMPT_SEND = "hooks.tasks.webhook_attempt_send"
 RETRY_FOR = dt.timedelta(hours=24)
 DISABLE_AFTER = dt.timedelta(days=3)
 MAX_RETRY_DELAY = dt.timedelta(hours=1)
-# Longer than one POST can take (connect + read timeouts): a claim outlives its sender only
-# when the sender died, and then the delivery is due again.
-CLAIM_FOR = dt.timedelta(seconds=120)
+# A claim outlives its sender only when the sender died, and then the delivery is due again.
+MIN_CLAIM = dt.timedelta(seconds=120)
 DUE_BATCH = 1000
+
+
+def claim_for() -> dt.timedelta:
+    """How long a claim holds: at least 2 minutes, and always well past what one POST may take
+    with the configured timeouts (connect, then read for the headers and the snippet), so a
+    slow receiver is never sent the same delivery twice at once."""
+    one_post = settings.WEBHOOK_CONNECT_TIMEOUT + 2 * settings.WEBHOOK_READ_TIMEOUT
+    return max(MIN_CLAIM, dt.timedelta(seconds=2 * one_post + 30))
 
 
 def retry_delay(attempt: int, *, rng: random.Random | None = None) -> dt.timedelta:
@@ -109,7 +116,7 @@ def webhook_delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -
     now = now or timezone.now()
     claimed = (
         WebhookDelivery.objects.filter(_sendable(now), pk=delivery_id).update(
-            claimed_until=now + CLAIM_FOR
+            claimed_until=now + claim_for()
         )
         == 1
     )

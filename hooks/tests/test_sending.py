@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from hooks import services
 from hooks.models import DeliveryState, WebhookAttempt, WebhookDelivery
+from hooks.services import sending
 from shipments.carriers.statuses import Status
 from shipments.tests.fixtures import make_shipment, make_store
 
@@ -251,3 +252,26 @@ def test_the_dispatcher_publishes_due_deliveries(endpoint, published):
     published.clear()
     assert services.webhook_deliveries_dispatch_due(now=timezone.now()) == 1
     assert [name for name, _args, _queue in published] == [services.DELIVERY_SEND]
+
+
+def test_a_slow_receiver_is_never_sent_the_same_delivery_twice_at_once(
+    endpoint, receiver, settings, monkeypatch
+):
+    # Timeouts set long: while one POST is still in flight five minutes on, another sender
+    # finds the delivery claimed (a fixed 2-minute claim let it send a second copy).
+    settings.WEBHOOK_READ_TIMEOUT = 300
+    news(make_shipment(endpoint.store), Status.IN_TRANSIT, "Departed", now=T0)
+    (delivery,) = WebhookDelivery.objects.all()
+    others: list[bool] = []
+    real_post = sending._post
+
+    def slow_post(in_flight):
+        later = T0 + dt.timedelta(minutes=5)
+        others.append(services.webhook_delivery_send(delivery_id=in_flight.pk, now=later))
+        return real_post(in_flight)
+
+    monkeypatch.setattr(sending, "_post", slow_post)
+    assert services.webhook_delivery_send(delivery_id=delivery.pk, now=T0)
+    assert others == [False]
+    assert len(receiver.requests) == 1
+    assert WebhookAttempt.objects.filter(delivery=delivery).count() == 1
