@@ -10,8 +10,9 @@ rows are written together or not at all, inside a transaction or outside one.
 What the ORM would do and this does too: defaults, `auto_now_add`, the database's own values
 for each field type, and the last row's auto-increment id read back. What it does not do: send
 `pre_save`/`post_save` signals (none of the models written here has receivers); and it takes
-only plain values. A field whose value is an expression, or a row other than the last without
-its primary key, falls back to the ORM inside one transaction, as does every other database.
+only plain values of models with a table of their own. A field whose value is an expression, a
+model that inherits another's table, or a row other than the last without its primary key falls
+back to the ORM inside one transaction, as does every other database.
 """
 
 from __future__ import annotations
@@ -22,8 +23,11 @@ from django.db.models import Model
 
 def _plain_row(obj: Model, connection) -> tuple[str, list[object], bool] | None:
     """(INSERT statement, parameters, whether the id comes back) for one new row, or None when
-    a value is an expression the ORM must compile."""
+    a value is an expression the ORM must compile (or the model inherits a table: one row would
+    be two)."""
     meta = obj._meta
+    if meta.parents:
+        return None
     fields = [
         field
         for field in meta.local_concrete_fields
