@@ -143,7 +143,7 @@ def _eval_or_unavailable(script: str, keys: list[str], args: list[object]) -> ob
         raise RedisUnavailable(str(exc)) from exc
 
 
-def client_key(client: str) -> str:
+def client_counter_key(client: str) -> str:
     return f"resync:client:{client}:shopper-resyncs"
 
 
@@ -159,7 +159,7 @@ def acquire_shipment(
     if client is not None:
         verdict, remaining = _eval_or_unavailable(
             _ACQUIRE_ONE_COUNTED,
-            [shipment_key(store_id, shipment_id), client_key(client.client)],
+            [shipment_key(store_id, shipment_id), client_counter_key(client.client)],
             [value, ms, client.limit, client.window * 1000],
         )
         if int(verdict) == 0:

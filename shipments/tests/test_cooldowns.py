@@ -131,7 +131,7 @@ def test_under_its_limit_a_client_meets_the_shared_cooldown_as_anyone():
     assert (gate.accepted, gate.reason) == (False, cooldowns.REASON_COOLDOWN)
     assert 299 <= gate.retry_after <= 300
     # The refused click still counted against the client.
-    assert int(get_redis().get(cooldowns.client_key("203.0.113.8"))) == 1
+    assert int(get_redis().get(cooldowns.client_counter_key("203.0.113.8"))) == 1
 
 
 def test_the_client_window_starts_with_its_first_request_and_always_expires(settings):
@@ -139,7 +139,7 @@ def test_the_client_window_starts_with_its_first_request_and_always_expires(sett
     assert cooldowns.acquire_shipment(3, 1, client=client).accepted
     refused = cooldowns.acquire_shipment(3, 2, client=client)
     assert (refused.accepted, refused.reason, refused.retry_after) == (False, "rate_limited", 2)
-    key = cooldowns.client_key("203.0.113.9")
+    key = cooldowns.client_counter_key("203.0.113.9")
     get_redis().persist(key)  # lost its TTL somehow: repaired on the next request
     cooldowns.acquire_shipment(3, 2, client=client)
     assert 0 < get_redis().pttl(key) <= 2000
