@@ -704,6 +704,14 @@ def _unique_numbers(carriers: tuple[str, ...], count: int) -> Iterator[tuple[str
 
 def _seed_shipments(store: Any, shipments: int, carriers: tuple[str, ...]) -> list[tuple[int, str]]:
     """`shipments` orders of one shipment each, shipped a day ago; (id, carrier) of each."""
+    return seed_orders(store, list(_unique_numbers(carriers, shipments)), prefix="D")
+
+
+def seed_orders(
+    store: Any, numbers: list[tuple[str, str]], *, prefix: str
+) -> list[tuple[int, str]]:
+    """One order (a shopper's address, number `<prefix>000001`…) and one shipment per (carrier,
+    number), shipped a day ago, never pulled (status `pending`); (id, carrier) of each."""
     import datetime as dt
 
     from django.utils import timezone
@@ -714,11 +722,11 @@ def _seed_shipments(store: Any, shipments: int, carriers: tuple[str, ...]) -> li
     orders = [
         Order(
             store=store,
-            order_number=f"D{i + 1:06d}",
+            order_number=f"{prefix}{i + 1:06d}",
             customer_email=f"shopper{i}@example.com",
             placed_at=now - dt.timedelta(hours=30),
         )
-        for i in range(shipments)
+        for i in range(len(numbers))
     ]
     Order.objects.bulk_create(orders, batch_size=1000)
     order_ids = list(
@@ -733,9 +741,7 @@ def _seed_shipments(store: Any, shipments: int, carriers: tuple[str, ...]) -> li
             shipped_at=now - dt.timedelta(hours=24, minutes=i % 600),
             next_sync_at=None,
         )
-        for i, (order_id, (carrier, number)) in enumerate(
-            zip(order_ids, _unique_numbers(carriers, len(order_ids)), strict=True)
-        )
+        for i, (order_id, (carrier, number)) in enumerate(zip(order_ids, numbers, strict=True))
     ]
     Shipment.objects.bulk_create(rows, batch_size=1000)
     return list(Shipment.objects.filter(store=store).order_by("id").values_list("id", "carrier"))

@@ -33,10 +33,11 @@ from _drill import (
     arguments,
     group_members,
     main,
+    seed_orders,
     wait_until,
 )
 from _drill import _seed_store_and_merchants as seed_store
-from _news import HookReceiver, MailCatcher, seed_shipments, stable_numbers
+from _news import HookReceiver, MailCatcher, stable_numbers
 from _news_checks import report_figures, verify_emails, verify_logs, verify_webhooks
 
 from harness.ports import free_port
@@ -94,7 +95,7 @@ def start_phase(d: NewsDrill) -> dict[str, Process]:
     notifiable = frozenset(str(s) for s in NOTIFIABLE_STATUSES)
     numbers = stable_numbers(CARRIERS, d.args.shipments, epoch=sandbox.epoch, notifiable=notifiable)
     store, users = seed_store(1)
-    d.shipment_ids = seed_shipments(store, numbers)
+    d.shipment_ids = [pk for pk, _ in seed_orders(store, numbers, prefix="N")]
     d.merchant_name = users[0].username
     configure_store(d, store, notifiable)
     d.report.step(
